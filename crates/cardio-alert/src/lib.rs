@@ -1,0 +1,1 @@
+//! cardio-alert (placeholder until its helper lands it).

@@ -1,0 +1,1 @@
+//! cardio-archive (placeholder until its helper lands it).

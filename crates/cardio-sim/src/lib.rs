@@ -1,0 +1,1 @@
+//! cardio-sim (placeholder until its helper lands it).

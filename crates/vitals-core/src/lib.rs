@@ -1,0 +1,18 @@
+//! vitals-core: what every CardioStream binary agrees on (SPEC.md): the `vitals`, `alert` and
+//! `rejected` records, event time, the NDJSON line codec, NEWS2, the plausibility gates, the default
+//! alarm rules and the exit-status conventions.
+
+pub mod codec;
+pub mod diagnostics;
+pub mod news2;
+pub mod plausibility;
+pub mod record;
+pub mod rules;
+pub mod status;
+pub mod time;
+
+pub use codec::{Line, LineReader, LineWriter, Record, RecordError, parse_record};
+pub use record::{
+    Alert, AlertKind, AlertState, Consciousness, Priority, Rejected, Risk, Vital, Vitals,
+};
+pub use time::Timestamp;

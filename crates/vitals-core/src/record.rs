@@ -1,0 +1,381 @@
+//! The records of the stream (SPEC.md section 1): `vitals`, `alert`, and `rejected`, the envelope in
+//! which a line that was not a valid record travels on to the lake's `_rejected/` folder.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::time::Timestamp;
+
+/// A serde marker for the `"type"` field: writes its constant and accepts nothing else.
+macro_rules! type_tag {
+    ($name:ident, $value:literal) => {
+        #[doc = concat!("The `\"type\": \"", $value, "\"` field.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $name;
+
+        impl $name {
+            pub const VALUE: &'static str = $value;
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($value)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                if s == $value {
+                    Ok($name)
+                } else {
+                    Err(serde::de::Error::custom(format!(
+                        "type is `{s}`, expected `{}`",
+                        $value
+                    )))
+                }
+            }
+        }
+    };
+}
+
+type_tag!(VitalsTag, "vitals");
+type_tag!(AlertTag, "alert");
+type_tag!(RejectedTag, "rejected");
+
+/// Level of consciousness on the ACVPU scale (NEWS2): Alert, new Confusion, responds to Voice, to
+/// Pain, Unresponsive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Consciousness {
+    #[default]
+    A,
+    C,
+    V,
+    P,
+    U,
+}
+
+impl Consciousness {
+    pub fn is_alert(self) -> bool {
+        self == Consciousness::A
+    }
+}
+
+/// One reading of one bedside device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vitals {
+    #[serde(rename = "type")]
+    pub record_type: VitalsTag,
+    /// Event time: when the device measured.
+    pub ts: Timestamp,
+    pub patient_id: String,
+    pub device_id: String,
+    /// 0, 1, 2 … per device; a gap means readings were lost upstream.
+    pub seq: u64,
+    pub heart_rate_bpm: Option<i32>,
+    pub spo2_pct: Option<i32>,
+    pub respiratory_rate_bpm: Option<i32>,
+    pub temperature_c: Option<f64>,
+    /// Non-invasive BP is intermittent: null between cuff cycles.
+    pub systolic_mmhg: Option<i32>,
+    pub diastolic_mmhg: Option<i32>,
+    #[serde(default)]
+    pub on_oxygen: bool,
+    #[serde(default)]
+    pub consciousness: Consciousness,
+    pub battery_pct: Option<i32>,
+    /// Added by cardio-alert: absent before it (outer `None`), `null` while NEWS2 cannot be scored.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub news2: Option<Option<u8>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub news2_risk: Option<Option<Risk>>,
+}
+
+/// Tells a field that is present with `null` (`Some(None)`) from one that is absent (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The vital signs a rule or gate can watch, named by their record field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Vital {
+    #[serde(rename = "heart_rate_bpm")]
+    HeartRate,
+    #[serde(rename = "spo2_pct")]
+    Spo2,
+    #[serde(rename = "respiratory_rate_bpm")]
+    RespiratoryRate,
+    #[serde(rename = "temperature_c")]
+    Temperature,
+    #[serde(rename = "systolic_mmhg")]
+    Systolic,
+    #[serde(rename = "diastolic_mmhg")]
+    Diastolic,
+    #[serde(rename = "battery_pct")]
+    Battery,
+}
+
+impl Vital {
+    pub const ALL: [Vital; 7] = [
+        Vital::HeartRate,
+        Vital::Spo2,
+        Vital::RespiratoryRate,
+        Vital::Temperature,
+        Vital::Systolic,
+        Vital::Diastolic,
+        Vital::Battery,
+    ];
+
+    /// The record field that carries this vital.
+    pub fn field(self) -> &'static str {
+        match self {
+            Vital::HeartRate => "heart_rate_bpm",
+            Vital::Spo2 => "spo2_pct",
+            Vital::RespiratoryRate => "respiratory_rate_bpm",
+            Vital::Temperature => "temperature_c",
+            Vital::Systolic => "systolic_mmhg",
+            Vital::Diastolic => "diastolic_mmhg",
+            Vital::Battery => "battery_pct",
+        }
+    }
+
+    /// A short clinical label for messages ("SpO2 86% below 90%").
+    pub fn label(self) -> &'static str {
+        match self {
+            Vital::HeartRate => "HR",
+            Vital::Spo2 => "SpO2",
+            Vital::RespiratoryRate => "RR",
+            Vital::Temperature => "Temp",
+            Vital::Systolic => "SBP",
+            Vital::Diastolic => "DBP",
+            Vital::Battery => "Battery",
+        }
+    }
+
+    /// The unit as written after a value in messages.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Vital::HeartRate | Vital::RespiratoryRate => "/min",
+            Vital::Spo2 | Vital::Battery => "%",
+            Vital::Temperature => " °C",
+            Vital::Systolic | Vital::Diastolic => " mmHg",
+        }
+    }
+}
+
+impl fmt::Display for Vital {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.field())
+    }
+}
+
+impl Vitals {
+    /// A reading with every measured value null, for builders and tests.
+    pub fn empty(ts: Timestamp, patient_id: &str, device_id: &str, seq: u64) -> Self {
+        Vitals {
+            record_type: VitalsTag,
+            ts,
+            patient_id: patient_id.to_owned(),
+            device_id: device_id.to_owned(),
+            seq,
+            heart_rate_bpm: None,
+            spo2_pct: None,
+            respiratory_rate_bpm: None,
+            temperature_c: None,
+            systolic_mmhg: None,
+            diastolic_mmhg: None,
+            on_oxygen: false,
+            consciousness: Consciousness::A,
+            battery_pct: None,
+            news2: None,
+            news2_risk: None,
+        }
+    }
+
+    /// The value of one vital as a number, or `None` when the reading is null.
+    pub fn get(&self, vital: Vital) -> Option<f64> {
+        match vital {
+            Vital::HeartRate => self.heart_rate_bpm.map(f64::from),
+            Vital::Spo2 => self.spo2_pct.map(f64::from),
+            Vital::RespiratoryRate => self.respiratory_rate_bpm.map(f64::from),
+            Vital::Temperature => self.temperature_c,
+            Vital::Systolic => self.systolic_mmhg.map(f64::from),
+            Vital::Diastolic => self.diastolic_mmhg.map(f64::from),
+            Vital::Battery => self.battery_pct.map(f64::from),
+        }
+    }
+}
+
+/// NEWS2 clinical risk band (RCP 2017, chart 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Risk {
+    Low,
+    LowMedium,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::LowMedium => "low-medium",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// IEC 60601-1-8 keeps physiological and technical alarm conditions apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    Physiological,
+    Technical,
+}
+
+/// Alarm priority (IEC 60601-1-8), ordered low < medium < high.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The change of state an alert event reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    Raised,
+    /// The priority went up during the episode.
+    Escalated,
+    Cleared,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Raised => "raised",
+            AlertState::Escalated => "escalated",
+            AlertState::Cleared => "cleared",
+        }
+    }
+}
+
+/// One change in the state of one alarm of one patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    #[serde(rename = "type")]
+    pub record_type: AlertTag,
+    /// Event time of the reading that changed the state.
+    pub ts: Timestamp,
+    pub patient_id: String,
+    pub device_id: String,
+    /// Stable for one episode, from raise to clear.
+    pub alert_id: String,
+    pub rule: String,
+    pub kind: AlertKind,
+    pub priority: Priority,
+    pub state: AlertState,
+    pub vital: Option<Vital>,
+    pub value: Option<f64>,
+    pub limit: Option<f64>,
+    pub news2: Option<u8>,
+    pub message: String,
+}
+
+/// A line that was not a valid record, wrapped by the first stage that saw it so that it reaches
+/// the lake's `_rejected/` folder with the reason (SPEC.md: never silently gone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    #[serde(rename = "type")]
+    pub record_type: RejectedTag,
+    /// Wall-clock time at which the stage saw the line (a bad line has no trustworthy event time).
+    pub ts: Timestamp,
+    /// The stage that found the line bad.
+    pub stage: String,
+    /// Line number in that stage's input, counting from 1.
+    pub line: u64,
+    pub reason: String,
+    /// The line as text (invalid UTF-8 replaced by U+FFFD; see `raw_base64` for the exact bytes).
+    pub raw: String,
+    /// The exact bytes, present only when the line was not valid UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_base64: Option<String>,
+    /// Set when the line was longer than the reader's limit and only its start is kept in `raw`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl Rejected {
+    /// Wraps a bad line. `raw` is the line without its line end.
+    pub fn new(
+        stage: &str,
+        line: u64,
+        reason: String,
+        raw: &[u8],
+        truncated: bool,
+        now: Timestamp,
+    ) -> Self {
+        use base64::Engine as _;
+        let (text, exact) = match std::str::from_utf8(raw) {
+            Ok(s) => (s.to_owned(), None),
+            Err(_) => (
+                String::from_utf8_lossy(raw).into_owned(),
+                Some(base64::engine::general_purpose::STANDARD.encode(raw)),
+            ),
+        };
+        Rejected {
+            record_type: RejectedTag,
+            ts: now,
+            stage: stage.to_owned(),
+            line,
+            reason,
+            raw: text,
+            raw_base64: exact,
+            truncated,
+        }
+    }
+
+    /// The exact bytes of the original line.
+    pub fn raw_bytes(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        self.raw_base64
+            .as_deref()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .unwrap_or_else(|| self.raw.as_bytes().to_vec())
+    }
+
+    /// Identity of a rejected line in the lake: a stable hash of its exact bytes, so a replay of
+    /// the same bad line is recognised whichever stage or line number wrapped it.
+    pub fn content_hash(&self) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(&self.raw_bytes())
+    }
+}
