@@ -1,0 +1,1 @@
+//! cardio-report (placeholder until the dashboards work lands it).
