@@ -334,8 +334,14 @@ pub struct Rejected {
     pub truncated: bool,
 }
 
+/// At most this much of a bad line is kept in its `rejected` record. JSON escaping can grow text
+/// sixfold, so this keeps every envelope well under the line codec's 1 MiB limit: an envelope must
+/// itself pass through the next stage as a valid line.
+pub const MAX_REJECTED_RAW_BYTES: usize = 128 * 1024;
+
 impl Rejected {
-    /// Wraps a bad line. `raw` is the line without its line end.
+    /// Wraps a bad line. `raw` is the line without its line end; `truncated` says the reader
+    /// already cut it. Lines over [`MAX_REJECTED_RAW_BYTES`] are cut here too.
     pub fn new(
         stage: &str,
         line: u64,
@@ -345,6 +351,16 @@ impl Rejected {
         now: Timestamp,
     ) -> Self {
         use base64::Engine as _;
+        let truncated = truncated || raw.len() > MAX_REJECTED_RAW_BYTES;
+        let mut raw = &raw[..raw.len().min(MAX_REJECTED_RAW_BYTES)];
+        if truncated {
+            // Do not let the cut itself split a UTF-8 character and turn good text into bytes.
+            if let Err(e) = std::str::from_utf8(raw) {
+                if e.error_len().is_none() {
+                    raw = &raw[..e.valid_up_to()];
+                }
+            }
+        }
         let (text, exact) = match std::str::from_utf8(raw) {
             Ok(s) => (s.to_owned(), None),
             Err(_) => (
@@ -377,5 +393,42 @@ impl Rejected {
     /// the same bad line is recognised whichever stage or line number wrapped it.
     pub fn content_hash(&self) -> u64 {
         xxhash_rust::xxh3::xxh3_64(&self.raw_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_keeps_exact_bytes_of_a_non_utf8_line() {
+        let r = Rejected::new("t", 3, "bad".into(), b"a\xffb", false, Timestamp(0));
+        assert_eq!(r.raw, "a\u{fffd}b");
+        assert_eq!(r.raw_bytes(), b"a\xffb");
+        assert_eq!(r.content_hash(), xxhash_rust::xxh3::xxh3_64(b"a\xffb"));
+    }
+
+    #[test]
+    fn rejected_envelope_of_a_huge_line_stays_under_the_line_limit() {
+        let line = "\"é".repeat(600_000);
+        let r = Rejected::new(
+            "t",
+            1,
+            "too long".into(),
+            line.as_bytes(),
+            false,
+            Timestamp(0),
+        );
+        assert!(r.truncated);
+        assert!(
+            r.raw_base64.is_none(),
+            "the cut falls on a character boundary"
+        );
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(
+            json.len() < crate::codec::DEFAULT_MAX_LINE_BYTES,
+            "{}",
+            json.len()
+        );
     }
 }
