@@ -355,10 +355,10 @@ impl Rejected {
         let mut raw = &raw[..raw.len().min(MAX_REJECTED_RAW_BYTES)];
         if truncated {
             // Do not let the cut itself split a UTF-8 character and turn good text into bytes.
-            if let Err(e) = std::str::from_utf8(raw) {
-                if e.error_len().is_none() {
-                    raw = &raw[..e.valid_up_to()];
-                }
+            if let Err(e) = std::str::from_utf8(raw)
+                && e.error_len().is_none()
+            {
+                raw = &raw[..e.valid_up_to()];
             }
         }
         let (text, exact) = match std::str::from_utf8(raw) {
