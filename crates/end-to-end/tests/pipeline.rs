@@ -1,0 +1,475 @@
+//! The whole chain, `cardio-sim | cardio-alert | cardio-archive`, through real OS pipes into a real
+//! lake folder, compared record for record with what the simulator produced.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use end_to_end::bin;
+use serde_json::Value;
+
+const START: &str = "2026-11-28T00:00:00.000Z";
+
+fn sim(args: &[&str]) -> Command {
+    let mut c = Command::new(bin("cardio-sim"));
+    c.args(args);
+    c
+}
+
+/// Runs `cardio-sim ARGS | cardio-alert | cardio-archive --lake LAKE` and returns each stage's output.
+fn run_chain(sim_args: &[&str], lake: &Path) -> [Output; 3] {
+    let mut s = sim(sim_args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut a = Command::new(bin("cardio-alert"))
+        .arg("--quiet")
+        .stdin(s.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let z = Command::new(bin("cardio-archive"))
+        .arg("--lake")
+        .arg(lake)
+        .stdin(a.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let z = z.wait_with_output().unwrap();
+    let a = a.wait_with_output().unwrap();
+    let s = s.wait_with_output().unwrap();
+    [s, a, z]
+}
+
+/// Every line of every published `*.jsonl` file under `lake/<table>/`, in file-name order.
+fn lake_lines(lake: &Path, table: &str) -> Vec<String> {
+    let mut files = vec![];
+    collect_jsonl(&lake.join(table), &mut files);
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn collect_jsonl(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_jsonl(&p, out);
+        } else if p.extension().is_some_and(|x| x == "jsonl")
+            && !p.file_name().unwrap().to_string_lossy().starts_with('.')
+        {
+            out.push(p);
+        }
+    }
+}
+
+fn hidden_leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(hidden_leftovers(&p));
+        } else if p.to_string_lossy().ends_with(".tmp") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn parse(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("lake line is not JSON ({e}): {line}"))
+}
+
+/// The vitals record as the simulator wrote it: the lake copy minus the two fields cardio-alert adds.
+fn without_news2(mut v: Value) -> Value {
+    let m = v.as_object_mut().unwrap();
+    assert!(
+        m.contains_key("news2") && m.contains_key("news2_risk"),
+        "cardio-alert adds news2 and news2_risk: {v}"
+    );
+    m.remove("news2");
+    m.remove("news2_risk");
+    v
+}
+
+#[test]
+fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let args = [
+        "--count", "1000", "--seed", "7", "--speed", "max", "--start", START,
+    ];
+    let [s, a, z] = run_chain(&args, &lake);
+    for (name, out) in [
+        ("cardio-sim", &s),
+        ("cardio-alert", &a),
+        ("cardio-archive", &z),
+    ] {
+        assert!(
+            out.status.success(),
+            "{name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        z.stdout.is_empty(),
+        "cardio-archive writes data only to the lake"
+    );
+
+    let direct = sim(&args).output().unwrap();
+    let produced: Vec<Value> = String::from_utf8(direct.stdout)
+        .unwrap()
+        .lines()
+        .map(parse)
+        .collect();
+    assert_eq!(produced.len(), 1000);
+
+    let landed = lake_lines(&lake, "vitals");
+    assert_eq!(landed.len(), 1000, "exactly the 1000 vitals records");
+    let key = |v: &Value| {
+        (
+            v["device_id"].as_str().unwrap().to_owned(),
+            v["seq"].as_u64().unwrap(),
+        )
+    };
+    let mut by_key: BTreeMap<_, Value> = landed
+        .iter()
+        .map(|l| parse(l))
+        .map(|v| (key(&v), without_news2(v)))
+        .collect();
+    assert_eq!(by_key.len(), 1000, "no (device_id, seq) twice");
+    for p in &produced {
+        let got = by_key
+            .remove(&key(p))
+            .unwrap_or_else(|| panic!("missing from the lake: {p}"));
+        assert_eq!(
+            &got, p,
+            "the lake holds the record as produced, plus the NEWS2 fields"
+        );
+    }
+
+    for line in lake_lines(&lake, "alerts") {
+        let v = parse(&line);
+        assert_eq!(v["type"], "alert");
+        for f in [
+            "alert_id",
+            "rule",
+            "kind",
+            "priority",
+            "state",
+            "message",
+            "patient_id",
+            "ts",
+        ] {
+            assert!(v.get(f).is_some(), "alert without {f}: {line}");
+        }
+    }
+    assert!(
+        hidden_leftovers(&lake).is_empty(),
+        "nothing left in progress after end of input"
+    );
+
+    // Partitions are Hive style by the record's UTC event date.
+    let parts: Vec<_> = fs::read_dir(lake.join("vitals"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(parts, vec![std::ffi::OsString::from("date=2026-11-28")]);
+}
+
+#[test]
+fn same_seed_gives_the_same_lake_and_another_seed_a_different_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |seed: &str, name: &str| {
+        let lake = dir.path().join(name);
+        run_chain(
+            &[
+                "--patients",
+                "5",
+                "--count",
+                "600",
+                "--seed",
+                seed,
+                "--speed",
+                "max",
+                "--start",
+                START,
+            ],
+            &lake,
+        );
+        let mut v = lake_lines(&lake, "vitals");
+        v.extend(lake_lines(&lake, "alerts"));
+        v.sort();
+        v
+    };
+    let a = read("42", "a");
+    assert_eq!(a.len() >= 600, true);
+    assert_eq!(a, read("42", "b"));
+    assert_ne!(a, read("43", "c"));
+}
+
+/// Good records with garbage between them: every good one lands, every bad one lands once in
+/// `_rejected/` with a reason, and each stage says which line was bad.
+#[test]
+fn bad_lines_are_reported_kept_in_rejected_and_lose_nothing_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let good = sim(&[
+        "--count", "200", "--seed", "3", "--speed", "max", "--start", START,
+    ])
+    .output()
+    .unwrap()
+    .stdout;
+    let good_lines: Vec<&[u8]> = good
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut wrong_type = String::from_utf8(good_lines[0].to_vec()).unwrap();
+    wrong_type = wrong_type.replacen("\"seq\":", "\"seq\":\"zero\",\"was\":", 1);
+    let bad: Vec<Vec<u8>> = vec![
+        b"{\"type\":\"vitals\",\"ts\":".to_vec(), // truncated JSON
+        b"not json at all".to_vec(),
+        wrong_type.into_bytes(),
+        b"{\"type\":\"vitals\",\"patient\":\"\xff\xfe\"}".to_vec(), // invalid UTF-8
+        vec![b'x'; 3 << 20],                                        // a 3 MiB line
+        b"[1,2,3]".to_vec(),
+    ];
+    let mut input = Vec::new();
+    for (i, l) in good_lines.iter().enumerate() {
+        input.extend_from_slice(l);
+        input.push(b'\n');
+        if i % 30 == 7 && i / 30 < bad.len() {
+            input.extend_from_slice(&bad[i / 30]);
+            input.push(b'\n');
+        }
+    }
+
+    let mut a = Command::new(bin("cardio-alert"))
+        .arg("--quiet")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let z = Command::new(bin("cardio-archive"))
+        .arg("--lake")
+        .arg(&lake)
+        .stdin(a.stdout.take().unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = a.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let z = z.wait_with_output().unwrap();
+    let a = a.wait_with_output().unwrap();
+    feeder.join().unwrap();
+
+    let alert_err = String::from_utf8_lossy(&a.stderr);
+    assert_eq!(
+        a.status.code(),
+        Some(1),
+        "bad lines seen: status 1. stderr: {alert_err}"
+    );
+    for n in [9, 40, 71, 102, 133, 164] {
+        assert!(
+            alert_err.contains(&format!("line {n}")),
+            "stderr names line {n}: {alert_err}"
+        );
+    }
+    assert!(
+        z.status.success(),
+        "the archive filed everything: {}",
+        String::from_utf8_lossy(&z.stderr)
+    );
+
+    assert_eq!(
+        lake_lines(&lake, "vitals").len(),
+        200,
+        "every valid record landed"
+    );
+    let rejected: Vec<Value> = lake_lines(&lake, "_rejected")
+        .iter()
+        .map(|l| parse(l))
+        .collect();
+    assert_eq!(rejected.len(), bad.len(), "every bad line kept once");
+    for r in &rejected {
+        assert_eq!(r["type"], "rejected");
+        assert!(!r["reason"].as_str().unwrap().is_empty());
+        assert!(r["line"].as_u64().unwrap() > 0);
+    }
+    assert!(
+        rejected.iter().any(|r| r.get("raw_base64").is_some()),
+        "the non-UTF-8 line keeps its exact bytes"
+    );
+    assert!(
+        rejected.iter().any(|r| r["truncated"] == true),
+        "the huge line is kept, cut to the limit"
+    );
+}
+
+#[test]
+fn empty_input_is_a_clean_run_at_every_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let a = Command::new(bin("cardio-alert"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(a.status.success());
+    assert!(a.stdout.is_empty());
+    let z = Command::new(bin("cardio-archive"))
+        .arg("--lake")
+        .arg(&lake)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(z.status.success(), "{}", String::from_utf8_lossy(&z.stderr));
+    assert!(lake_lines(&lake, "vitals").is_empty());
+}
+
+/// `cardio-sim | head`: the closed pipe is a normal end for every stage, without a panic.
+#[test]
+fn a_closed_pipe_downstream_ends_each_stage_quietly() {
+    let mut s = sim(&["--patients", "50", "--seed", "1", "--speed", "max"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut a = Command::new(bin("cardio-alert"))
+        .arg("--quiet")
+        .stdin(s.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let head = Command::new("head")
+        .arg("-n")
+        .arg("5")
+        .stdin(a.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(head.stdout).unwrap().lines().count(), 5);
+    let a = a.wait_with_output().unwrap();
+    let s = s.wait_with_output().unwrap();
+    for (name, out) in [("cardio-alert", a), ("cardio-sim", s)] {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{name} panicked: {err}");
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Waits until `cond` holds, for at most `limit` (a bound on waiting, not a timing assertion).
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        sleep(Duration::from_millis(50));
+    }
+    cond()
+}
+
+/// A real-time chain stopped with SIGTERM at the archive: what it holds is published, nothing is
+/// left hidden, and the upstream stages end on the closed pipe.
+#[test]
+fn sigterm_publishes_open_files() {
+    for sig in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        let mut s = sim(&["--patients", "20", "--seed", "5", "--speed", "60"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut a = Command::new(bin("cardio-alert"))
+            .arg("--quiet")
+            .stdin(s.stdout.take().unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let z = Command::new(bin("cardio-archive"))
+            .arg("--lake")
+            .arg(&lake)
+            .args(["--max-records", "1000000", "--max-age", "1h"])
+            .stdin(a.stdout.take().unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Records are in flight once an in-progress file exists.
+        assert!(
+            wait_for(Duration::from_secs(30), || !hidden_leftovers(&lake)
+                .is_empty()),
+            "archive never opened a file"
+        );
+        sleep(Duration::from_millis(500));
+        signal(&z, sig);
+        let z = z.wait_with_output().unwrap();
+        assert_eq!(
+            z.status.code(),
+            Some(0),
+            "SIG{sig}: {}",
+            String::from_utf8_lossy(&z.stderr)
+        );
+        assert!(
+            hidden_leftovers(&lake).is_empty(),
+            "SIG{sig}: open files were published"
+        );
+        let landed = lake_lines(&lake, "vitals");
+        assert!(
+            !landed.is_empty(),
+            "SIG{sig}: the records it held are in the lake"
+        );
+        landed.iter().for_each(|l| drop(parse(l)));
+        let a = a.wait_with_output().unwrap();
+        let s = s.wait_with_output().unwrap();
+        assert_eq!(
+            a.status.code(),
+            Some(0),
+            "cardio-alert ends on the closed pipe: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
+        assert_eq!(
+            s.status.code(),
+            Some(0),
+            "cardio-sim ends on the closed pipe: {}",
+            String::from_utf8_lossy(&s.stderr)
+        );
+    }
+}
