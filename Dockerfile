@@ -1,0 +1,82 @@
+# CardioStream image: cardio-sim, cardio-alert, cardio-archive and cardio-report on Debian slim,
+# plus kcat for the compose file's Kafka profile. docker-compose.yml runs it; README.md ("Docker")
+# says what runs where. Checked without a Docker engine by docker/tests/check_compose.py (hadolint,
+# and consistency with the compose file and the binaries' flags).
+#
+# Plain Dockerfile syntax on purpose (no BuildKit-only --mount, --chmod or heredocs), so that the
+# older `docker-compose up --build` with the classic builder builds it too.
+
+# ---- build ---------------------------------------------------------------------------------------
+# Pinned Rust release on the same Debian as the runtime stage, so the binaries link against the
+# glibc they run with. The workspace's rust-version (1.89) is the floor; the check compares them.
+FROM rust:1.93.0-slim-bookworm AS build
+WORKDIR /src
+
+# 1. Dependencies only. This layer depends on the manifests and Cargo.lock alone, so an edit of our
+#    own code reuses the compiled dependencies. Every workspace member's manifest is listed here:
+#    the check fails when a crate is added to the workspace and not to this list.
+COPY docker/stub-sources.sh /usr/local/bin/stub-sources
+COPY Cargo.toml Cargo.lock ./
+COPY crates/vitals-core/Cargo.toml crates/vitals-core/
+COPY crates/cardio-sim/Cargo.toml crates/cardio-sim/
+COPY crates/cardio-alert/Cargo.toml crates/cardio-alert/
+COPY crates/cardio-archive/Cargo.toml crates/cardio-archive/
+COPY crates/cardio-report/Cargo.toml crates/cardio-report/
+COPY crates/end-to-end/Cargo.toml crates/end-to-end/
+RUN stub-sources crates/*/Cargo.toml \
+    && cargo build --release --locked --workspace --bins \
+    && rm -rf crates
+
+# 2. Our code. COPY keeps the files' modification times, which can be older than the stub build
+#    above; touching them makes cargo rebuild our crates instead of keeping the stub binaries.
+COPY crates crates
+RUN find crates -type f -name '*.rs' -exec touch {} + \
+    && cargo build --release --locked --workspace --bins \
+    && mkdir -p /out/bin \
+    && find target/release -maxdepth 1 -type f -perm -u+x -name 'cardio-*' -exec cp {} /out/bin/ ';'
+
+# ---- runtime -------------------------------------------------------------------------------------
+FROM debian:bookworm-slim AS runtime
+
+# The UID and GID the pipeline runs as. 1000 is the first user on most Linux hosts, so the bind
+# mounted ./med_data_lake is writable without chown; docker-compose.yml can run it as another
+# user (CARDIO_UID, CARDIO_GID) without rebuilding.
+ARG CARDIO_UID=1000
+ARG CARDIO_GID=1000
+
+# tini: PID 1 that forwards SIGTERM to the whole pipeline (see docker/cardio-entrypoint).
+# kcat: moves NDJSON lines to and from Kafka in the compose file's kafka profile.
+# ca-certificates: lets kcat reach a TLS broker (a managed Kafka) with -X security.protocol=ssl.
+# DL3008 (pin apt versions) is ignored on purpose: Debian stable's archive keeps only the current
+# version of a package, so a pinned version breaks the build at the next point release; the
+# pinned base image tag and Debian stable's security-only updates are the version control here.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini kcat ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --gid "${CARDIO_GID}" cardio \
+    && useradd --uid "${CARDIO_UID}" --gid cardio --no-create-home --home-dir /cardiostream \
+        --shell /usr/sbin/nologin cardio \
+    && mkdir -p /cardiostream/med_data_lake \
+    && chown -R cardio:cardio /cardiostream
+
+COPY --from=build /out/bin/ /usr/local/bin/
+COPY docker/cardio-entrypoint /usr/local/bin/cardio-entrypoint
+
+LABEL org.opencontainers.image.title="CardioStream" \
+      org.opencontainers.image.description="Simulate, alert on (NEWS2, IEC 60601-1-8 style alarms) and archive patient vital signs as NDJSON: cardio-sim | cardio-alert | cardio-archive" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/cardiostream/cardiostream" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+# The lake is ./med_data_lake relative to this folder: the same layout as the repository, so
+# cardio-archive's default --lake and the compose file's bind mount agree.
+WORKDIR /cardiostream
+USER ${CARDIO_UID}:${CARDIO_GID}
+
+# cardio-archive publishes its open files on SIGTERM and exits 0; tini -g delivers it.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/bin/tini", "-g", "--", "/usr/local/bin/cardio-entrypoint"]
+# Ten patients in real time into ./med_data_lake, alerts on stderr (`docker logs`).
+CMD ["cardio-sim --patients 10 | cardio-alert | cardio-archive --lake ./med_data_lake"]
