@@ -80,11 +80,19 @@ pub enum Trigger {
     SensorFault,
 }
 
-/// Raise the priority while the condition worsens past a further limit.
+/// Raise the priority while the condition worsens past a further limit, or persists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Escalation {
     pub when: Condition,
     pub priority: Priority,
+    /// The escalation applies only once the alarm has been raised this long (event time): with
+    /// `when` equal to the rule's own condition this escalates an alarm that persists. 0: at once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub after_s: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// One alarm rule.
@@ -105,6 +113,11 @@ pub struct Rule {
     pub clear_hold_s: f64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub escalate: Vec<Escalation>,
+    /// Latching: once raised, the alarm stays raised at least this long after the last reading
+    /// that met its condition, even when the clearing condition holds sooner (IEC 60601-1-8 latching
+    /// alarm signals, without an operator to acknowledge them). 0: not latching.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub latch_s: f64,
 }
 
 fn threshold(
@@ -128,6 +141,7 @@ fn threshold(
         delay_s,
         clear_hold_s,
         escalate: Vec::new(),
+        latch_s: 0.0,
     }
 }
 
@@ -140,6 +154,7 @@ fn rule(name: &str, kind: AlertKind, priority: Priority, trigger: Trigger) -> Ru
         delay_s: 0.0,
         clear_hold_s: 0.0,
         escalate: Vec::new(),
+        latch_s: 0.0,
     }
 }
 
@@ -174,8 +189,8 @@ pub fn default_rules() -> Vec<Rule> {
     ];
     for r in &mut rules {
         match r.name.as_str() {
-            "temp_high" => r.escalate.push(Escalation { when: c(Ge, 39.1), priority: Medium }),
-            "battery_low" => r.escalate.push(Escalation { when: c(Lt, 10.0), priority: Medium }),
+            "temp_high" => r.escalate.push(Escalation { when: c(Ge, 39.1), priority: Medium, after_s: 0.0 }),
+            "battery_low" => r.escalate.push(Escalation { when: c(Lt, 10.0), priority: Medium, after_s: 0.0 }),
             _ => {}
         }
     }

@@ -1,0 +1,101 @@
+//! Command-line arguments: every flag with its unit and default.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use vitals_core::status::EXIT_STATUS_HELP;
+
+/// Reads vitals records (JSON Lines) on stdin and writes them to stdout with NEWS2 added, each
+/// followed by the alert events (raised, escalated, cleared) it caused under the alarm rules of
+/// SPEC.md 3.2 or a rules file. Decisions use event time (`ts`), so replaying a file gives the same
+/// alerts. Other record types pass through unchanged; bad lines are reported on stderr and passed
+/// on as `rejected` envelopes. One line per alert event on stderr, and a summary line at the end.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cardio-alert",
+    version,
+    after_help = EXIT_STATUS_HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub stage: StageArgs,
+}
+
+/// Flags of the alerting stage.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub struct StageArgs {
+    /// Rules file (TOML, or JSON when it ends in .json): settings, added or replaced rules, disabled
+    /// rules and per-patient overrides (NEWS2 SpO2 scale 2, individual limits). Default: the
+    /// built-in rules of SPEC.md 3.2. Example: crates/cardio-alert/examples/rules.toml.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Naive baseline for evaluation: every condition delay, clearing hold and latch set to 0 s,
+    /// so each rule fires on the first reading that meets it.
+    #[arg(long)]
+    pub no_delays: bool,
+
+    /// NEWS2 carry-forward of the last valid systolic BP, in seconds of event time [default: 3600,
+    /// or the rules file's carry_bp_s]. Past it NEWS2 is null.
+    #[arg(long, value_name = "SECONDS")]
+    pub carry_bp: Option<f64>,
+
+    /// NEWS2 carry-forward of the last valid temperature, in seconds of event time [default: 3600,
+    /// or the rules file's carry_temp_s].
+    #[arg(long, value_name = "SECONDS")]
+    pub carry_temp: Option<f64>,
+
+    /// Forget a patient after this many seconds of event time without a reading (open alarms are
+    /// closed with a `cleared` event), so memory stays bounded [default: 3600, or the rules file's
+    /// evict_after_s].
+    #[arg(long, value_name = "SECONDS")]
+    pub evict_after: Option<f64>,
+
+    /// No line per alert event or lost reading on stderr (the end summary line still prints).
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// At the end, print alerts raised by rule and priority and the alarm burden per patient-day on
+    /// stderr.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Print the effective rules (built-ins plus the rules file) as TOML on stdout and exit.
+    #[arg(long)]
+    pub print_rules: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score alert events against cardio-sim's ground-truth file: sensitivity per scenario, time to
+    /// detection (median, 90th percentile), false alarms per patient-day. Reads cardio-alert's output
+    /// (vitals and alert records) from ALERTS or stdin; prints a Markdown table on stdout.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Clone, ClapArgs)]
+#[command(after_help = EXIT_STATUS_HELP)]
+pub struct EvaluateArgs {
+    /// The truth file written by `cardio-sim --truth FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub truth: PathBuf,
+
+    /// cardio-alert's output to score [default: stdin].
+    #[arg(value_name = "ALERTS")]
+    pub alerts: Option<PathBuf>,
+
+    /// A title for the table's column (e.g. "defaults" or "no delays").
+    #[arg(long, default_value = "cardio-alert")]
+    pub label: String,
+
+    /// An alert raised this long after a scenario ended still counts as detecting it, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub grace: f64,
+
+    /// Also write the figures as one JSON object to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}

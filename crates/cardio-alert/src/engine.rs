@@ -1,0 +1,614 @@
+//! The alarm engine: per-patient state (last reading, carried NEWS2 parameters, one alarm state per
+//! rule), NEWS2 per reading, the dispatch of each reading to the rules, the event-time watermark that
+//! raises `device_silent`, and the eviction of patients who have gone quiet.
+//!
+//! Every decision uses event time, so a replay of the same stream gives the same alerts, in the same
+//! order, with the same ids.
+
+use std::collections::HashMap;
+
+use vitals_core::news2::{self, Observations, Score};
+use vitals_core::plausibility::{self, Implausible};
+use vitals_core::record::AlertTag;
+use vitals_core::rules::Trigger;
+use vitals_core::{Alert, AlertState, Priority, Risk, Timestamp, Vital, Vitals};
+
+use crate::alarm::{Alarm, Evidence, Transition};
+use crate::carry::Carried;
+use crate::rules_file::{CompiledRule, Config};
+
+/// How often (event time) the watermark sweep looks for silent devices and idle patients.
+const SWEEP_EVERY_MS: i64 = 1000;
+
+/// What one patient's monitor has told us so far.
+#[derive(Debug)]
+struct Patient {
+    device_id: String,
+    seq: u64,
+    first_ts: i64,
+    last_ts: i64,
+    set: u32,
+    sbp: Carried<i32>,
+    temp: Carried<f64>,
+    alarms: Box<[Alarm]>,
+}
+
+/// A reading lost upstream, told by a gap in `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub ts: Timestamp,
+    pub patient_id: String,
+    pub device_id: String,
+    /// The first missing `seq`.
+    pub from_seq: u64,
+    pub lost: u64,
+}
+
+/// Counters for the end summary.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub vitals: u64,
+    /// Records older than the patient's latest (out of order): scored, but not fed to the alarms.
+    pub late: u64,
+    /// The same device and `seq` again.
+    pub duplicates: u64,
+    pub gaps: u64,
+    pub lost_readings: u64,
+    pub evicted: u64,
+    /// Raised events per rule index, by priority (low, medium, high).
+    pub raised: Vec<[u64; 3]>,
+    pub escalated: Vec<u64>,
+    pub cleared: Vec<u64>,
+    /// Monitoring time of patients already evicted, in ms.
+    pub evicted_span_ms: i64,
+}
+
+/// The NEWS2 fields added to a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct News2 {
+    pub score: Option<u8>,
+    pub risk: Option<Risk>,
+}
+
+/// The engine for one stream.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: Config,
+    patients: HashMap<String, Patient>,
+    watermark: i64,
+    next_sweep: i64,
+    pub stats: Stats,
+    pub gaps: Vec<Gap>,
+}
+
+impl Engine {
+    pub fn new(cfg: Config) -> Self {
+        let n = cfg.rules().len();
+        Engine {
+            cfg,
+            patients: HashMap::new(),
+            watermark: i64::MIN,
+            next_sweep: i64::MIN,
+            stats: Stats {
+                raised: vec![[0; 3]; n],
+                escalated: vec![0; n],
+                cleared: vec![0; n],
+                ..Stats::default()
+            },
+            gaps: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Patients currently held in memory.
+    pub fn patients(&self) -> usize {
+        self.patients.len()
+    }
+
+    /// Total monitoring time, in patient-days: first to last reading of every patient seen.
+    pub fn patient_days(&self) -> f64 {
+        let live: i64 = self.patients.values().map(|p| p.last_ts - p.first_ts).sum();
+        (live + self.stats.evicted_span_ms) as f64 / 86_400_000.0
+    }
+
+    /// Scores one reading, feeds it to the patient's alarms, and appends the alert events it causes
+    /// (in rule order, then those of the watermark sweep) to `out`.
+    pub fn on_vitals(&mut self, v: &Vitals, out: &mut Vec<Alert>) -> News2 {
+        self.stats.vitals += 1;
+        let now = v.ts.millis();
+        let Engine {
+            cfg,
+            patients,
+            stats,
+            gaps,
+            ..
+        } = self;
+        let is_new = !patients.contains_key(v.patient_id.as_str());
+        if is_new {
+            let set = cfg.patient_sets.get(&v.patient_id).copied().unwrap_or(0);
+            let n = cfg.sets[set as usize].rules.len();
+            patients.insert(
+                v.patient_id.clone(),
+                Patient {
+                    device_id: v.device_id.clone(),
+                    seq: v.seq,
+                    first_ts: now,
+                    last_ts: now,
+                    set,
+                    sbp: Carried::default(),
+                    temp: Carried::default(),
+                    alarms: vec![Alarm::Idle; n].into_boxed_slice(),
+                },
+            );
+        }
+        let p = patients
+            .get_mut(v.patient_id.as_str())
+            .expect("inserted above");
+        let prev_ts = p.last_ts;
+        let fresh = if is_new {
+            true
+        } else if p.device_id == v.device_id {
+            if v.seq == p.seq && now == p.last_ts {
+                stats.duplicates += 1;
+                false
+            } else if now < p.last_ts || (v.seq <= p.seq && now == p.last_ts) {
+                stats.late += 1;
+                false
+            } else {
+                if v.seq > p.seq + 1 {
+                    stats.gaps += 1;
+                    stats.lost_readings += v.seq - p.seq - 1;
+                    gaps.push(Gap {
+                        ts: v.ts,
+                        patient_id: v.patient_id.clone(),
+                        device_id: v.device_id.clone(),
+                        from_seq: p.seq + 1,
+                        lost: v.seq - p.seq - 1,
+                    });
+                }
+                // A lower seq at a later time is a restarted device, not a late record.
+                true
+            }
+        } else if now < p.last_ts {
+            stats.late += 1;
+            false
+        } else {
+            p.device_id.clone_from(&v.device_id);
+            true
+        };
+        let set = &cfg.sets[p.set as usize];
+
+        let sbp_now = plausibility::plausible_value(v, Vital::Systolic).map(|x| x as i32);
+        let temp_now = plausibility::plausible_value(v, Vital::Temperature);
+        if fresh {
+            if let Some(s) = sbp_now {
+                p.sbp.update(s, now);
+            }
+            if let Some(t) = temp_now {
+                p.temp.update(t, now);
+            }
+        }
+        let obs = Observations {
+            respiratory_rate_bpm: plausible_int(v, Vital::RespiratoryRate),
+            spo2_pct: plausible_int(v, Vital::Spo2),
+            on_oxygen: v.on_oxygen,
+            systolic_mmhg: sbp_now.or_else(|| p.sbp.at(now, cfg.carry_bp_ms)),
+            heart_rate_bpm: plausible_int(v, Vital::HeartRate),
+            consciousness: v.consciousness,
+            temperature_c: temp_now.or_else(|| p.temp.at(now, cfg.carry_temp_ms)),
+        };
+        let score = news2::score(&obs, set.scale);
+        let result = News2 {
+            score: score.map(|s| s.total()),
+            risk: score.map(|s| s.risk()),
+        };
+        if !fresh {
+            // A late or repeated reading is passed on and scored, but never moves an alarm: it
+            // must not re-raise what has cleared, nor count twice towards a delay.
+            return result;
+        }
+        p.seq = v.seq;
+        p.last_ts = now;
+
+        let faults = plausibility::check(v);
+        for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
+            if !rule.enabled {
+                continue;
+            }
+            let Some((ev, value)) = evidence(rule, v, score.as_ref(), &faults) else {
+                continue;
+            };
+            let before = alarm.active().copied();
+            let Some(tr) = alarm.step(&rule.timing, now, ev, |ms| rule.target(value, ms)) else {
+                continue;
+            };
+            let ctx = Ctx {
+                rule,
+                v,
+                value,
+                score: score.as_ref(),
+                faults: &faults,
+                silent_ms: now - prev_ts,
+            };
+            let raised_at = alarm
+                .active()
+                .or(before.as_ref())
+                .map_or(now, |a| a.raised_at);
+            out.push(ctx.alert(tr, raised_at, before.map(|a| a.priority)));
+            count(stats, i, tr);
+        }
+
+        if now > self.watermark {
+            self.watermark = now;
+        }
+        if self.watermark >= self.next_sweep {
+            self.sweep(out);
+            self.next_sweep = self.watermark + SWEEP_EVERY_MS;
+        }
+        result
+    }
+
+    /// Raises `device_silent` for every patient whose last reading is older than the rule allows at
+    /// the watermark, and drops the state of patients silent for longer than the eviction time.
+    fn sweep(&mut self, out: &mut Vec<Alert>) {
+        let now = self.watermark;
+        let start = out.len();
+        let Engine {
+            cfg,
+            patients,
+            stats,
+            ..
+        } = self;
+        let evict_ms = cfg.evict_after_ms;
+        patients.retain(|id, p| {
+            let set = &cfg.sets[p.set as usize];
+            let silent_ms = now - p.last_ts;
+            if silent_ms >= evict_ms {
+                for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
+                    let Some(a) = alarm.active().copied() else {
+                        continue;
+                    };
+                    if let Some(tr) = alarm.force_clear(now) {
+                        let mut alert = base_alert(rule, id, &p.device_id, now, a.raised_at);
+                        alert.state = AlertState::Cleared;
+                        alert.priority = a.priority;
+                        alert.message = format!(
+                            "no reading for {}: patient state dropped, alarm closed",
+                            duration(silent_ms)
+                        );
+                        out.push(alert);
+                        count(stats, i, tr);
+                    }
+                }
+                stats.evicted += 1;
+                stats.evicted_span_ms += p.last_ts - p.first_ts;
+                return false;
+            }
+            for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
+                let Trigger::DeviceSilent { after_s } = rule.rule.trigger else {
+                    continue;
+                };
+                if !rule.enabled || alarm.is_active() || (silent_ms as f64) < after_s * 1000.0 {
+                    continue;
+                }
+                let ev = Evidence {
+                    alarm: true,
+                    clear: false,
+                };
+                if let Some(tr) = alarm.step(&rule.timing, now, ev, |_| rule.rule.priority) {
+                    let raised_at = alarm.active().map_or(now, |a| a.raised_at);
+                    let mut alert = base_alert(rule, id, &p.device_id, now, raised_at);
+                    alert.state = AlertState::Raised;
+                    alert.message = format!(
+                        "no reading from {} for {} of stream time",
+                        p.device_id,
+                        duration(silent_ms)
+                    );
+                    out.push(alert);
+                    count(stats, i, tr);
+                }
+            }
+            true
+        });
+        // HashMap order is not stable between runs: sort so a replay gives the same lines.
+        out[start..].sort_by(|a, b| a.patient_id.cmp(&b.patient_id));
+    }
+}
+
+fn plausible_int(v: &Vitals, vital: Vital) -> Option<i32> {
+    plausibility::plausible_value(v, vital).map(|x| x as i32)
+}
+
+fn count(stats: &mut Stats, rule: usize, tr: Transition) {
+    match tr {
+        Transition::Raised { priority, .. } => stats.raised[rule][priority as usize] += 1,
+        Transition::Escalated { .. } => stats.escalated[rule] += 1,
+        Transition::Cleared { .. } => stats.cleared[rule] += 1,
+    }
+}
+
+/// What one reading says about one rule, with the value the rule looks at.
+fn evidence(
+    rule: &CompiledRule,
+    v: &Vitals,
+    score: Option<&Score>,
+    faults: &[Implausible],
+) -> Option<(Evidence, Option<f64>)> {
+    match &rule.rule.trigger {
+        Trigger::Threshold { vital, when, clear } => {
+            let x = plausibility::plausible_value(v, *vital)?;
+            let alarm = when.holds(x);
+            Some((
+                Evidence {
+                    alarm,
+                    clear: !alarm && clear.holds(x),
+                },
+                Some(x),
+            ))
+        }
+        Trigger::News2SingleThree => {
+            let s = score?;
+            let three = s.has_single_three();
+            Some((
+                Evidence {
+                    alarm: three,
+                    clear: !three,
+                },
+                Some(f64::from(s.total())),
+            ))
+        }
+        Trigger::News2Range { min, max } => {
+            let t = score?.total();
+            Some((
+                Evidence {
+                    alarm: t >= *min && max.is_none_or(|m| t <= m),
+                    clear: t < *min,
+                },
+                Some(f64::from(t)),
+            ))
+        }
+        // A reading from the device is the evidence that it is not silent.
+        Trigger::DeviceSilent { .. } => Some((
+            Evidence {
+                alarm: false,
+                clear: true,
+            },
+            None,
+        )),
+        Trigger::SensorFault => Some((
+            Evidence {
+                alarm: !faults.is_empty(),
+                clear: faults.is_empty(),
+            },
+            faults.first().map(|f| f.value),
+        )),
+    }
+}
+
+/// `PT-1003/spo2_low/2026-11-28T05:40:01.000Z`: the patient, the rule and the event time of the
+/// raise, so the same stream always gives the same id and no two episodes share one.
+pub fn alert_id(patient_id: &str, rule: &str, raised_at: i64) -> String {
+    let mut s = String::with_capacity(patient_id.len() + rule.len() + 26);
+    s.push_str(patient_id);
+    s.push('/');
+    s.push_str(rule);
+    s.push('/');
+    s.push_str(&Timestamp(raised_at).to_rfc3339());
+    s
+}
+
+fn base_alert(
+    rule: &CompiledRule,
+    patient_id: &str,
+    device_id: &str,
+    now: i64,
+    raised_at: i64,
+) -> Alert {
+    Alert {
+        record_type: AlertTag,
+        ts: Timestamp(now),
+        patient_id: patient_id.to_owned(),
+        device_id: device_id.to_owned(),
+        alert_id: alert_id(patient_id, &rule.rule.name, raised_at),
+        rule: rule.rule.name.clone(),
+        kind: rule.rule.kind,
+        priority: rule.rule.priority,
+        state: AlertState::Raised,
+        vital: match rule.rule.trigger {
+            Trigger::Threshold { vital, .. } => Some(vital),
+            _ => None,
+        },
+        value: None,
+        limit: None,
+        news2: None,
+        message: String::new(),
+    }
+}
+
+/// Everything needed to word one alert event.
+struct Ctx<'a> {
+    rule: &'a CompiledRule,
+    v: &'a Vitals,
+    value: Option<f64>,
+    score: Option<&'a Score>,
+    faults: &'a [Implausible],
+    /// Time since the patient's previous reading.
+    silent_ms: i64,
+}
+
+const PARAMETERS: [&str; 7] = [
+    "respiration rate",
+    "SpO2",
+    "air or oxygen",
+    "systolic BP",
+    "pulse",
+    "consciousness",
+    "temperature",
+];
+
+impl Ctx<'_> {
+    fn alert(&self, tr: Transition, raised_at: i64, old_priority: Option<Priority>) -> Alert {
+        let rule = &self.rule.rule;
+        let now = self.v.ts.millis();
+        let mut a = base_alert(
+            self.rule,
+            &self.v.patient_id,
+            &self.v.device_id,
+            now,
+            raised_at,
+        );
+        a.value = self.value;
+        a.news2 = self.score.map(|s| s.total());
+        let (state, priority) = match tr {
+            Transition::Raised { priority, .. } => (AlertState::Raised, priority),
+            Transition::Escalated { to, .. } => (AlertState::Escalated, to),
+            Transition::Cleared { .. } => {
+                (AlertState::Cleared, old_priority.unwrap_or(rule.priority))
+            }
+        };
+        a.state = state;
+        a.priority = priority;
+        let x = self.value.unwrap_or(f64::NAN);
+        match &rule.trigger {
+            Trigger::Threshold { vital, when, clear } => {
+                let vital = *vital;
+                let (op, limit) = match tr {
+                    Transition::Raised { .. } => (when.op, when.limit),
+                    Transition::Escalated { to, .. } => rule
+                        .escalate
+                        .iter()
+                        .find(|e| e.priority == to && e.when.holds(x))
+                        .map_or((when.op, when.limit), |e| (e.when.op, e.when.limit)),
+                    Transition::Cleared { .. } => (clear.op, clear.limit),
+                };
+                a.limit = Some(limit);
+                let mut m = format!(
+                    "{} {}{} {} {}{}",
+                    vital.label(),
+                    number(vital, x),
+                    vital.unit(),
+                    op.words(),
+                    number(vital, limit),
+                    vital.unit()
+                );
+                match tr {
+                    Transition::Raised { held_ms, .. } if held_ms > 0 => {
+                        m.push_str(&format!(" for {}", duration(held_ms)));
+                    }
+                    Transition::Raised { .. } => {}
+                    Transition::Escalated { from, to } => m.push_str(&format!(
+                        " for {}: priority up from {from} to {to}",
+                        duration(now - raised_at)
+                    )),
+                    Transition::Cleared { active_ms, held_ms } => {
+                        if held_ms > 0 {
+                            m.push_str(&format!(" for {}", duration(held_ms)));
+                        }
+                        m.push_str(&format!(": cleared after {}", duration(active_ms)));
+                    }
+                }
+                a.message = m;
+            }
+            Trigger::News2SingleThree => {
+                a.limit = Some(3.0);
+                a.message = match (tr, self.score) {
+                    (Transition::Cleared { active_ms, .. }, _) => format!(
+                        "no NEWS2 parameter scores 3 any more: cleared after {}",
+                        duration(active_ms)
+                    ),
+                    (_, Some(s)) => {
+                        let which: Vec<_> = s
+                            .parameters()
+                            .iter()
+                            .zip(PARAMETERS)
+                            .filter(|(p, _)| **p == 3)
+                            .map(|(_, n)| n)
+                            .collect();
+                        format!(
+                            "NEWS2 scores 3 in {} (aggregate {}): low-medium risk",
+                            which.join(", "),
+                            s.total()
+                        )
+                    }
+                    (_, None) => "a NEWS2 parameter scores 3".to_owned(),
+                };
+            }
+            Trigger::News2Range { min, max } => {
+                a.limit = Some(f64::from(*min));
+                let t = self.score.map_or(0, |s| s.total());
+                let band = match max {
+                    Some(m) => format!("in {min}–{m}"),
+                    None => format!("at or above {min}"),
+                };
+                a.message = match tr {
+                    Transition::Cleared { active_ms, .. } => format!(
+                        "NEWS2 {t} below {min}: cleared after {}",
+                        duration(active_ms)
+                    ),
+                    _ => format!(
+                        "NEWS2 {t} {band}: {} response",
+                        if rule.priority >= Priority::High {
+                            "emergency"
+                        } else {
+                            "urgent"
+                        }
+                    ),
+                };
+            }
+            Trigger::DeviceSilent { .. } => {
+                a.message = format!(
+                    "readings from {} resumed after {} without one",
+                    self.v.device_id,
+                    duration(self.silent_ms)
+                );
+            }
+            Trigger::SensorFault => {
+                if let Some(f) = self.faults.first() {
+                    a.vital = Some(f.vital);
+                    a.limit = Some(f.limit);
+                }
+                a.message = match tr {
+                    Transition::Cleared { active_ms, .. } => format!(
+                        "plausible readings again: cleared after {}",
+                        duration(active_ms)
+                    ),
+                    _ => {
+                        let all: Vec<_> = self.faults.iter().map(|f| f.describe()).collect();
+                        format!("{}: sensor fault, not scored", all.join("; "))
+                    }
+                };
+            }
+        }
+        a
+    }
+}
+
+/// A value as a clinician writes it: temperature with one decimal, the rest as integers.
+fn number(vital: Vital, x: f64) -> String {
+    if vital == Vital::Temperature {
+        format!("{x:.1}")
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// "15 s", "2 min 5 s", "1 h 3 min".
+pub fn duration(ms: i64) -> String {
+    let s = (ms.max(0) + 500) / 1000;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        if s % 60 == 0 {
+            format!("{} min", s / 60)
+        } else {
+            format!("{} min {} s", s / 60, s % 60)
+        }
+    } else {
+        format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    }
+}

@@ -1,0 +1,205 @@
+//! The streaming stage: read lines, pass every record on (vitals with `news2` and `news2_risk`
+//! spliced in, alert events right after the reading that caused them), wrap bad lines in `rejected`
+//! envelopes, and tell people on stderr.
+
+use std::io::{self, Read, Write};
+
+use anyhow::Context;
+use vitals_core::diagnostics::BadLines;
+use vitals_core::{LineReader, LineWriter, Record, Rejected, Risk, Timestamp, Vitals};
+
+use crate::engine::{Engine, News2};
+use crate::summary::{self, Counts};
+
+/// The name on every stderr line and in `rejected` envelopes.
+pub const PROGRAM: &str = "cardio-alert";
+
+/// Gap reports shown one by one before only the summary counts them.
+const GAPS_REPORTED: u64 = 20;
+
+/// How the stage talks on stderr.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Voice {
+    /// No line per alert event or gap (the end summary still prints).
+    pub quiet: bool,
+    /// The table of alerts by rule and priority at the end.
+    pub summary: bool,
+    pub colour: bool,
+}
+
+/// Runs the stage until end of input. A closed pipe downstream ends it normally.
+pub fn run<R: Read, W: Write, E: Write>(
+    engine: &mut Engine,
+    input: R,
+    output: W,
+    stderr: E,
+    voice: Voice,
+) -> anyhow::Result<Counts> {
+    let mut counts = Counts::default();
+    let mut bad = BadLines::new(PROGRAM);
+    let mut err = io::BufWriter::with_capacity(1 << 14, stderr);
+    let outcome = pump(
+        engine,
+        input,
+        output,
+        &mut err,
+        voice,
+        &mut counts,
+        &mut bad,
+    );
+    counts.bad_lines = bad.count();
+    let broken_pipe = matches!(&outcome, Err(e) if vitals_core::status::is_broken_pipe(e));
+    if broken_pipe || outcome.is_ok() {
+        let _ = summary::write_end(&mut err, engine, &counts, voice);
+        let _ = err.flush();
+        return Ok(counts);
+    }
+    let _ = err.flush();
+    outcome.map(|()| counts)
+}
+
+fn pump<R: Read, W: Write, E: Write>(
+    engine: &mut Engine,
+    input: R,
+    output: W,
+    err: &mut E,
+    voice: Voice,
+    counts: &mut Counts,
+    bad: &mut BadLines,
+) -> anyhow::Result<()> {
+    let mut reader = LineReader::new(input);
+    let mut writer = LineWriter::new(output);
+    let mut alerts = Vec::new();
+    let mut scratch = Vec::with_capacity(1024);
+    loop {
+        let Some(line) = reader.next_line().context("cannot read standard input")? else {
+            break;
+        };
+        counts.lines_in += 1;
+        let number = line.number;
+        let parsed = line.text().and_then(vitals_core::parse_record);
+        match parsed {
+            Ok(Record::Vitals(v)) => {
+                let n = engine.on_vitals(&v, &mut alerts);
+                write_vitals(&mut writer, &mut scratch, line.bytes, &v, n)?;
+                counts.vitals_out += 1;
+                for a in alerts.drain(..) {
+                    writer
+                        .write_record(&a)
+                        .context("cannot write standard output")?;
+                    counts.alerts_out += 1;
+                    if !voice.quiet {
+                        summary::write_event(err, &a, voice.colour)?;
+                    }
+                }
+                if !voice.quiet {
+                    for g in engine.gaps.drain(..) {
+                        counts.gap_reports += 1;
+                        if counts.gap_reports <= GAPS_REPORTED {
+                            writeln!(
+                                err,
+                                "{PROGRAM}: {} {} {}: {} reading{} lost (seq {} onwards)",
+                                g.ts,
+                                g.patient_id,
+                                g.device_id,
+                                g.lost,
+                                if g.lost == 1 { "" } else { "s" },
+                                g.from_seq
+                            )?;
+                        }
+                    }
+                } else {
+                    engine.gaps.clear();
+                }
+            }
+            Ok(Record::Alert(_) | Record::Rejected(_) | Record::Other { .. }) => {
+                writer
+                    .write_line(line.bytes)
+                    .context("cannot write standard output")?;
+                counts.passed_on += 1;
+            }
+            Err(e) => {
+                bad.report(number, &e);
+                let env = Rejected::new(
+                    PROGRAM,
+                    number,
+                    e.to_string(),
+                    line.bytes,
+                    line.overlong.is_some(),
+                    Timestamp::now(),
+                );
+                writer
+                    .write_record(&env)
+                    .context("cannot write standard output")?;
+                counts.rejected_out += 1;
+            }
+        }
+        if reader.would_block() {
+            // The next read may wait for the device: let downstream see what we have.
+            writer.flush().context("cannot write standard output")?;
+            err.flush()?;
+        }
+    }
+    writer.flush().context("cannot write standard output")?;
+    Ok(())
+}
+
+/// Writes a vitals line with the two NEWS2 fields. When the line has neither yet (the usual case),
+/// its own bytes are kept and the fields spliced in before the final `}`: no re-serialisation, and
+/// every field the line carried goes on exactly as it came. Otherwise the record is rewritten.
+fn write_vitals<W: Write>(
+    writer: &mut LineWriter<W>,
+    scratch: &mut Vec<u8>,
+    line: &[u8],
+    v: &Vitals,
+    n: News2,
+) -> anyhow::Result<()> {
+    if v.news2.is_none() && v.news2_risk.is_none() && splice(line, n, scratch) {
+        return writer
+            .write_line(scratch)
+            .context("cannot write standard output");
+    }
+    let mut v = v.clone();
+    v.news2 = Some(n.score);
+    v.news2_risk = Some(n.risk);
+    writer
+        .write_record(&v)
+        .context("cannot write standard output")
+}
+
+/// `{…}` → `{…,"news2":N,"news2_risk":"…"}` in `out`; false when the line does not end in `}`.
+pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
+    let Some(end) = line.iter().rposition(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    if line[end] != b'}' || end == 0 {
+        return false;
+    }
+    out.clear();
+    out.extend_from_slice(&line[..end]);
+    out.extend_from_slice(b",\"news2\":");
+    match n.score {
+        Some(s) => {
+            if s >= 10 {
+                out.push(b'0' + s / 10);
+            }
+            out.push(b'0' + s % 10);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"news2_risk\":");
+    match n.risk {
+        Some(r) => {
+            out.push(b'"');
+            out.extend_from_slice(risk_str(r).as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+    true
+}
+
+fn risk_str(r: Risk) -> &'static str {
+    r.as_str()
+}
