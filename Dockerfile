@@ -36,7 +36,8 @@ RUN find crates -type f -name '*.rs' -exec touch {} + \
     && find target/release -maxdepth 1 -type f -perm -u+x -name 'cardio-*' -exec cp {} /out/bin/ ';'
 
 # ---- runtime -------------------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+# Debian 12 (bookworm) slim at a fixed point release: the same release as the build stage.
+FROM debian:12.12-slim AS runtime
 
 # The UID and GID the pipeline runs as. 1000 is the first user on most Linux hosts, so the bind
 # mounted ./med_data_lake is writable without chown; docker-compose.yml can run it as another
@@ -68,7 +69,7 @@ LABEL org.opencontainers.image.title="CardioStream" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0" \
       org.opencontainers.image.source="https://github.com/cardiostream/cardiostream" \
-      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+      org.opencontainers.image.base.name="docker.io/library/debian:12.12-slim"
 
 # The lake is ./med_data_lake relative to this folder: the same layout as the repository, so
 # cardio-archive's default --lake and the compose file's bind mount agree.
