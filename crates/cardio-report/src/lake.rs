@@ -1,0 +1,344 @@
+//! Reading the data lake (SPEC.md section 2): only published `*.jsonl` files under `vitals/` and
+//! `alerts/`, never a hidden in-progress `.part-….jsonl.tmp` file nor anything under a name that
+//! starts with `.` or `_` (such as `_rejected/`).
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use vitals_core::{Alert, Timestamp};
+
+use crate::model::{Filter, Reading};
+
+/// True for a file or folder name that lake readers skip (SPEC.md section 2).
+pub fn is_skipped_name(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+/// The published `*.jsonl` files under `dir`, recursively, sorted by path. A missing folder holds
+/// no files (a lake that has no alerts yet is still a lake).
+pub fn published_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        walk(dir, &mut files)?;
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if is_skipped_name(name) {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .with_context(|| format!("cannot stat {}", path.display()))?;
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if name.ends_with(".jsonl") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The `YYYY-MM-DD` of a Hive partition folder `date=YYYY-MM-DD` that holds `file`, if any: lets a
+/// `--from`/`--to` window skip whole days without opening their files.
+pub fn partition_day(file: &Path) -> Option<i64> {
+    let folder = file.parent()?.file_name()?.to_str()?;
+    let date = folder.strip_prefix("date=")?;
+    let ts = Timestamp::parse(&format!("{date}T00:00:00.000Z")).ok()?;
+    Some(ts.day_number())
+}
+
+/// What a vitals line carries that the report uses; ids are borrowed from the line when they hold
+/// no escapes.
+#[derive(Deserialize)]
+struct VitalsLine<'a> {
+    #[serde(rename = "type", borrow)]
+    record_type: Cow<'a, str>,
+    #[serde(borrow)]
+    ts: Cow<'a, str>,
+    #[serde(borrow)]
+    patient_id: Cow<'a, str>,
+    #[serde(borrow)]
+    device_id: Cow<'a, str>,
+    seq: u64,
+    heart_rate_bpm: Option<f32>,
+    spo2_pct: Option<f32>,
+    respiratory_rate_bpm: Option<f32>,
+    temperature_c: Option<f32>,
+    systolic_mmhg: Option<f32>,
+    diastolic_mmhg: Option<f32>,
+    #[serde(default)]
+    on_oxygen: bool,
+    #[serde(default, borrow)]
+    consciousness: Option<Cow<'a, str>>,
+    battery_pct: Option<f32>,
+    #[serde(default)]
+    news2: Option<u8>,
+    #[serde(default, borrow)]
+    news2_risk: Option<Cow<'a, str>>,
+}
+
+/// Only the type, to tell an object of another type (passed over) from a bad line.
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "type", borrow)]
+    record_type: Cow<'a, str>,
+}
+
+/// The readings of one device on one patient, from one file.
+#[derive(Debug)]
+pub struct SeriesPart {
+    pub patient: String,
+    pub device: String,
+    pub readings: Vec<Reading>,
+}
+
+/// Everything read from one file.
+#[derive(Debug, Default)]
+pub struct FileContents {
+    pub series: Vec<SeriesPart>,
+    pub alerts: Vec<Alert>,
+    /// Lines that were not a record of the folder's type, with the first reason seen.
+    pub bad_lines: u64,
+    pub first_bad: Option<String>,
+}
+
+/// Which folder a file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Folder {
+    Vitals,
+    Alerts,
+}
+
+/// Reads one published file, keeping the records the filter accepts.
+pub fn read_file(path: &Path, folder: Folder, filter: &Filter) -> Result<FileContents> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = FileContents::default();
+    // "patient\0device" → index in out.series; the key buffer is reused so a lookup allocates nothing.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut key = String::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = if i == 0 {
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+        } else {
+            line
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let outcome = match folder {
+            Folder::Vitals => parse_vitals(line, filter).map(|r| {
+                if let Some((patient, device, reading)) = r {
+                    key.clear();
+                    key.push_str(&patient);
+                    key.push('\0');
+                    key.push_str(&device);
+                    let at = match index.get(key.as_str()) {
+                        Some(&at) => at,
+                        None => {
+                            out.series.push(SeriesPart {
+                                patient: patient.into_owned(),
+                                device: device.into_owned(),
+                                readings: Vec::new(),
+                            });
+                            index.insert(key.clone(), out.series.len() - 1);
+                            out.series.len() - 1
+                        }
+                    };
+                    out.series[at].readings.push(reading);
+                }
+            }),
+            Folder::Alerts => parse_alert(line, filter).map(|a| {
+                if let Some(a) = a {
+                    out.alerts.push(a);
+                }
+            }),
+        };
+        if let Err(reason) = outcome {
+            out.bad_lines += 1;
+            if out.first_bad.is_none() {
+                out.first_bad = Some(format!("{}:{}: {reason}", path.display(), i + 1));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `Ok(None)`: a valid line the report does not use (another type, or outside the filter).
+type VitalsParts<'a> = (Cow<'a, str>, Cow<'a, str>, Reading);
+
+fn parse_vitals<'a>(line: &'a [u8], filter: &Filter) -> Result<Option<VitalsParts<'a>>, String> {
+    let v: VitalsLine<'a> = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return match serde_json::from_slice::<TypeOnly>(line) {
+                Ok(t) if t.record_type != "vitals" => Ok(None),
+                _ => Err(e.to_string()),
+            };
+        }
+    };
+    if v.record_type != "vitals" {
+        return Ok(None);
+    }
+    if !filter.accepts_patient(&v.patient_id) {
+        return Ok(None);
+    }
+    let ts = Timestamp::parse(&v.ts).map_err(|e| e.to_string())?;
+    if !filter.accepts_time(ts.millis()) {
+        return Ok(None);
+    }
+    let reading = Reading {
+        ts: ts.millis(),
+        seq: v.seq,
+        values: [
+            v.heart_rate_bpm.unwrap_or(f32::NAN),
+            v.spo2_pct.unwrap_or(f32::NAN),
+            v.respiratory_rate_bpm.unwrap_or(f32::NAN),
+            v.temperature_c.unwrap_or(f32::NAN),
+            v.systolic_mmhg.unwrap_or(f32::NAN),
+            v.diastolic_mmhg.unwrap_or(f32::NAN),
+            v.news2.map_or(f32::NAN, f32::from),
+        ],
+        battery: v.battery_pct.unwrap_or(f32::NAN),
+        risk: v.news2_risk.as_deref().map_or(0, risk_code),
+        on_oxygen: v.on_oxygen,
+        consciousness: v
+            .consciousness
+            .as_deref()
+            .and_then(|c| c.bytes().next())
+            .unwrap_or(b'A'),
+    };
+    Ok(Some((v.patient_id, v.device_id, reading)))
+}
+
+/// 0 unknown, 1 low, 2 low-medium, 3 medium, 4 high.
+fn risk_code(risk: &str) -> u8 {
+    match risk {
+        "low" => 1,
+        "low-medium" => 2,
+        "medium" => 3,
+        "high" => 4,
+        _ => 0,
+    }
+}
+
+fn parse_alert(line: &[u8], filter: &Filter) -> Result<Option<Alert>, String> {
+    let t: TypeOnly = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    if t.record_type != "alert" {
+        return Ok(None);
+    }
+    let a: Alert = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    if !filter.accepts_patient(&a.patient_id) || !filter.accepts_time(a.ts.millis()) {
+        return Ok(None);
+    }
+    Ok(Some(a))
+}
+
+/// All published files of a lake, read on the available cores, merged in path order.
+#[derive(Debug, Default)]
+pub struct LakeContents {
+    pub files: usize,
+    pub contents: Vec<FileContents>,
+}
+
+/// Reads `<lake>/vitals` and `<lake>/alerts`, skipping whole day partitions outside the filter.
+pub fn read_lake(lake: &Path, filter: &Filter) -> Result<LakeContents> {
+    if !lake.is_dir() {
+        anyhow::bail!(
+            "{} is not a folder (expected a lake with vitals/ and alerts/)",
+            lake.display()
+        );
+    }
+    let mut jobs = Vec::new();
+    for (sub, folder) in [("vitals", Folder::Vitals), ("alerts", Folder::Alerts)] {
+        for file in published_files(&lake.join(sub))? {
+            if partition_day(&file).is_none_or(|day| filter.accepts_day(day)) {
+                jobs.push((file, folder));
+            }
+        }
+    }
+    // Bigger files first, so the threads finish together.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    let sizes: Vec<u64> = jobs
+        .iter()
+        .map(|(p, _)| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<FileContents>>> = (0..jobs.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(k) else { break };
+                    let (path, folder) = &jobs[i];
+                    let r = read_file(path, *folder, filter);
+                    slots.lock().unwrap()[i] = Some(r);
+                }
+            });
+        }
+    });
+    let contents = results
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(LakeContents {
+        files: jobs.len(),
+        contents,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_and_underscore_names_are_skipped() {
+        assert!(is_skipped_name(".part-1.jsonl.tmp"));
+        assert!(is_skipped_name("_rejected"));
+        assert!(!is_skipped_name("part-1.jsonl"));
+    }
+
+    #[test]
+    fn partition_day_comes_from_the_hive_folder() {
+        let day = partition_day(Path::new("lake/vitals/date=1970-01-02/part-1.jsonl"));
+        assert_eq!(day, Some(1));
+        assert_eq!(partition_day(Path::new("lake/vitals/part-1.jsonl")), None);
+    }
+
+    #[test]
+    fn a_vitals_line_becomes_a_reading_and_other_types_pass() {
+        let f = Filter::default();
+        let line = br#"{"type":"vitals","ts":"2026-11-28T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","seq":7,"heart_rate_bpm":72,"spo2_pct":null,"respiratory_rate_bpm":16,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"battery_pct":88,"news2":null,"news2_risk":null}"#;
+        let (p, d, r) = parse_vitals(line, &f).unwrap().unwrap();
+        assert_eq!((&*p, &*d, r.seq), ("PT-1000", "D-001", 7));
+        assert_eq!(r.values[0], 72.0);
+        assert!(r.values[1].is_nan());
+        assert_eq!(r.consciousness, b'A');
+        assert!(
+            parse_vitals(br#"{"type":"future","x":1}"#, &f)
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_vitals(b"{not json", &f).is_err());
+        assert!(parse_vitals(br#"{"type":"vitals","ts":"x"}"#, &f).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! cardio-report end to end: the real binary on a lake written in a temporary folder.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cardio_report::lake::read_lake;
+use cardio_report::model::{Filter, Ward};
+use cardio_report::synthetic::{LakeSpec, Written, write_lake};
+
+fn lake(dir: &Path, patients: usize, seconds: u64) -> Written {
+    let spec = LakeSpec {
+        patients,
+        seconds,
+        records_per_file: 2_000,
+        decoys: true,
+        ..LakeSpec::default()
+    };
+    write_lake(dir, &spec).unwrap()
+}
+
+fn report(lake: &Path, out: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cardio-report"))
+        .arg("--lake")
+        .arg(lake)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn report_has_one_row_and_six_charts_per_patient() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = lake(&dir.path().join("lake"), 5, 1800);
+    let out = dir.path().join("report.html");
+    let o = report(&dir.path().join("lake"), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<tr class=\"patient-row\"").count(), 5);
+    assert_eq!(html.matches("<section class=\"patient\"").count(), 5);
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 5 * 6);
+    for id in ["PT-1000", "PT-1004"] {
+        assert!(html.contains(&format!("data-patient=\"{id}\"")), "{id}");
+    }
+    assert!(
+        stderr(&o).contains(&format!("{} readings", written.vitals)),
+        "{}",
+        stderr(&o)
+    );
+    assert!(html.contains(&format!("{} readings", written.vitals)));
+}
+
+#[test]
+fn the_page_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    lake(&dir.path().join("lake"), 2, 600);
+    let out = dir.path().join("report.html");
+    assert!(report(&dir.path().join("lake"), &out, &[]).status.success());
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        html.contains("default-src 'none'"),
+        "a CSP forbids every request"
+    );
+    for needle in [
+        "<script", "src=", "<link", "url(", "@import", "http://", "https://",
+    ] {
+        assert!(!html.contains(needle), "found {needle}");
+    }
+}
+
+#[test]
+fn hidden_underscore_and_non_jsonl_files_are_never_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = lake(&dir.path().join("lake"), 3, 300);
+    let contents = read_lake(&dir.path().join("lake"), &Filter::default()).unwrap();
+    let ward = Ward::build(contents);
+    assert_eq!(ward.records, written.vitals);
+    assert!(ward.patients.iter().all(|p| p.id != "PT-DECOY"));
+    assert_eq!(ward.alerts.len() as u64, written.alerts);
+}
+
+#[test]
+fn lost_readings_are_the_holes_in_each_devices_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = lake(&dir.path().join("lake"), 4, 20_000);
+    assert!(written.lost.iter().sum::<u64>() > 0, "the lake has holes");
+    let ward = Ward::build(read_lake(&dir.path().join("lake"), &Filter::default()).unwrap());
+    let lost: Vec<u64> = ward.devices.iter().map(|d| d.lost).collect();
+    // A hole after the last reading is invisible to any reader; the generator rarely makes one.
+    for (got, made) in lost.iter().zip(&written.lost) {
+        assert!(
+            got <= made && made - got <= 1,
+            "{lost:?} vs {:?}",
+            written.lost
+        );
+    }
+}
+
+#[test]
+fn patient_and_time_window_narrow_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    lake(&dir.path().join("lake"), 3, 3600);
+    let out = dir.path().join("one.html");
+    let o = report(
+        &dir.path().join("lake"),
+        &out,
+        &[
+            "--patient",
+            "PT-1001",
+            "--from",
+            "2026-11-28T00:10:00Z",
+            "--to",
+            "2026-11-28T00:20:00Z",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<tr class=\"patient-row\"").count(), 1);
+    assert!(html.contains("data-patient=\"PT-1001\""));
+    assert!(
+        html.contains("2026-11-28 00:10:00 – 2026-11-28 00:19:59 UTC"),
+        "span"
+    );
+    // Ten minutes at 1 Hz, less the odd lost reading.
+    let readings = stderr(&o);
+    let n: u64 = readings.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((595..=600).contains(&n), "{readings}");
+}
+
+#[test]
+fn bad_lines_are_counted_and_give_status_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake_dir = dir.path().join("lake");
+    lake(&lake_dir, 1, 60);
+    let part = lake_dir.join("vitals/date=2026-11-28/part-99.jsonl");
+    std::fs::write(
+        &part,
+        "{\"type\":\"vitals\",\"ts\":\"nope\"}\nnot json\n{\"type\":\"future\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("r.html");
+    let o = report(&lake_dir, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 lines were not valid records"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("2 lines were not valid records")
+    );
+}
+
+#[test]
+fn a_missing_lake_or_bad_time_is_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.html");
+    let o = report(&dir.path().join("nowhere"), &out, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nowhere"), "{}", stderr(&o));
+    lake(&dir.path().join("lake"), 1, 10);
+    let o = report(&dir.path().join("lake"), &out, &["--from", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--from"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_empty_lake_still_gives_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("lake/vitals")).unwrap();
+    let out = dir.path().join("r.html");
+    let o = report(&dir.path().join("lake"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("no data"));
+}
+
+#[test]
+fn help_explains_every_flag_and_ends_with_the_exit_status() {
+    let o = Command::new(env!("CARGO_BIN_EXE_cardio-report"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let help = String::from_utf8(o.stdout).unwrap();
+    for flag in [
+        "--lake",
+        "--out",
+        "--patient",
+        "--from",
+        "--to",
+        "--max-charts",
+        "--max-alert-rows",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words(&help).ends_with(&words(vitals_core::status::EXIT_STATUS_HELP)),
+        "{help}"
+    );
+}
