@@ -1,1 +1,74 @@
-//! cardio-archive (placeholder until its helper lands it).
+//! cardio-archive: the last stage of CardioStream. It files the NDJSON stream into a data lake of
+//! Hive-partitioned JSON Lines (SPEC.md section 2) with the guarantees of issue 5: no loss, no
+//! duplicates on replay, recovery after kill -9, one writer per lake, status 2 on disk full, and no
+//! path built from record content.
+//!
+//! `partition` decides where a line goes, `intake` reads and classifies on its own thread,
+//! `dedup` knows what the lake already holds, `writer` writes and publishes, `recovery` salvages
+//! after a crash, `lock` keeps writers apart, `check` and `compact` are the owner's tools.
+
+pub mod archive;
+pub mod check;
+pub mod cli;
+pub mod compact;
+pub mod dedup;
+pub mod intake;
+pub mod lock;
+pub mod partition;
+pub mod progress;
+pub mod recovery;
+pub mod writer;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command};
+use crate::writer::Rolling;
+
+/// Runs the command line and returns the exit status (errors become status 2 in `main`).
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Some(Command::Check) => check::check(&cli.lake, &mut std::io::stdout().lock()),
+        Some(Command::Compact {
+            before,
+            records_per_file,
+        }) => compact::compact(&cli.lake, &before, records_per_file),
+        None => {
+            let stop = Arc::new(AtomicBool::new(false));
+            for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+                signal_hook::flag::register(sig, stop.clone())
+                    .context("cannot install the SIGTERM/SIGINT handlers")?;
+            }
+            let opts = archive::Options {
+                lake: cli.lake.clone(),
+                writer_id: cli.writer_id.clone(),
+                rolling: Rolling {
+                    max_records: cli.max_records,
+                    max_age: cli.max_age,
+                },
+                progress: std::io::stderr().is_terminal(),
+            };
+            let (status, s) = archive::archive(std::io::stdin(), &opts, stop)?;
+            let mut salvaged = String::new();
+            if s.salvaged_records > 0 {
+                salvaged = format!(", {} salvaged at start", s.salvaged_records);
+            }
+            eprintln!(
+                "cardio-archive: {} lines in; filed {} vitals, {} alerts, {} rejected; \
+                 {} already in the lake skipped; {} bad lines; {} files published to {}{salvaged}",
+                s.lines,
+                s.vitals,
+                s.alerts,
+                s.rejected,
+                s.duplicates,
+                s.bad,
+                s.files,
+                cli.lake.display()
+            );
+            Ok(status)
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The archiving run: recovery, then the main loop that files batches from the reader thread,
+//! publishes by size and age, and stops cleanly at end of input, SIGINT or SIGTERM.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
+
+use crate::dedup::Marks;
+use crate::intake::{BatchIdentity, CHANNEL_BATCHES, Msg, read_input};
+use crate::lock::lock_writer;
+use crate::partition::{Table, validate_writer_id};
+use crate::progress::Progress;
+use crate::recovery::{recover, save_checkpoint};
+use crate::writer::{LakeWriter, Rolling};
+
+/// How long the main loop sleeps at most between looks at the signal flag.
+const POLL: Duration = Duration::from_millis(100);
+/// After a stop request, how long to wait for the reader to hand over what it holds.
+const DRAIN_WAIT: Duration = Duration::from_millis(300);
+
+/// Settings of an archiving run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub lake: PathBuf,
+    pub writer_id: String,
+    pub rolling: Rolling,
+    /// Draw the progress line (only sensible when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub lines: u64,
+    /// Lines the archive itself refused (kept in `_rejected/` with the reason).
+    pub bad: u64,
+    pub vitals: u64,
+    pub alerts: u64,
+    pub rejected: u64,
+    /// Records already in the lake (a replay), skipped.
+    pub duplicates: u64,
+    pub files: u64,
+    pub salvaged_records: u64,
+}
+
+impl Summary {
+    fn filed(&self) -> u64 {
+        self.vitals + self.alerts + self.rejected
+    }
+}
+
+struct Run<'a> {
+    lake: &'a Path,
+    writer_id: &'a str,
+    marks: Marks,
+    writer: LakeWriter,
+    summary: Summary,
+}
+
+impl Run<'_> {
+    fn file(&mut self, batch: &crate::intake::Batch) -> Result<()> {
+        self.summary.lines = batch.lines_read;
+        self.summary.bad = batch.bad_lines;
+        for e in &batch.entries {
+            let table = e.partition.table;
+            let new = match &e.identity {
+                BatchIdentity::Reading { device, seq } => {
+                    self.marks.insert_reading(batch.device(device), *seq)
+                }
+                BatchIdentity::Hash(h) if table == Table::Alerts => self.marks.insert_alert(*h),
+                BatchIdentity::Hash(h) => self.marks.insert_rejected(*h),
+            };
+            if !new {
+                self.summary.duplicates += 1;
+                continue;
+            }
+            self.writer.append(e.partition, batch.line(e))?;
+            match table {
+                Table::Vitals => self.summary.vitals += 1,
+                Table::Alerts => self.summary.alerts += 1,
+                Table::Rejected => self.summary.rejected += 1,
+            }
+            if self.writer.round_due() {
+                self.publish()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A publish round, then the checkpoint: after the round nothing is open, so the marks are
+    /// exactly those of the published files.
+    fn publish(&mut self) -> Result<()> {
+        if self.writer.publish_all()? > 0 {
+            save_checkpoint(
+                self.lake,
+                self.writer_id,
+                &self.marks,
+                self.writer.next_file(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Archives `input` into the lake until its end or until `stop` is set (by SIGINT or SIGTERM).
+/// Returns the exit status: 0, or 1 when the archive refused bad lines.
+pub fn archive(
+    input: impl Read + Send + 'static,
+    opts: &Options,
+    stop: Arc<AtomicBool>,
+) -> Result<(u8, Summary)> {
+    validate_writer_id(&opts.writer_id).map_err(|e| anyhow!(e))?;
+    let lake = opts.lake.as_path();
+    let _lock = lock_writer(lake, &opts.writer_id)?;
+    let recovered = recover(lake, &opts.writer_id)
+        .with_context(|| format!("cannot recover the lake {}", lake.display()))?;
+    let mut run = Run {
+        lake,
+        writer_id: &opts.writer_id,
+        writer: LakeWriter::new(lake, &opts.writer_id, recovered.next_file, opts.rolling),
+        marks: recovered.marks,
+        summary: Summary {
+            salvaged_records: recovered.salvaged_records,
+            ..Summary::default()
+        },
+    };
+
+    let (tx, rx) = sync_channel(CHANNEL_BATCHES);
+    let reader_stop = stop.clone();
+    // The reader is not joined: at a stop it may sit in a read() that never returns (SA_RESTART),
+    // and the process ends with it.
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || read_input(input, tx, reader_stop))
+        .context("cannot start the input thread")?;
+
+    let mut progress = Progress::with(opts.progress);
+    let mut read_error = None;
+    'main: loop {
+        let now = Instant::now();
+        let wait = run
+            .writer
+            .age_deadline()
+            .map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Batch(b)) => run.file(&b)?,
+            Ok(Msg::End { lines, bad }) => {
+                run.summary.lines = lines;
+                run.summary.bad = bad;
+                break;
+            }
+            Ok(Msg::Failed(e)) => {
+                read_error = Some(e);
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if stop.load(Ordering::Relaxed) {
+            // What the reader already holds is handed over; a reader blocked in read() holds nothing.
+            loop {
+                match rx.recv_timeout(DRAIN_WAIT) {
+                    Ok(Msg::Batch(b)) => run.file(&b)?,
+                    Ok(Msg::End { lines, bad }) => {
+                        run.summary.lines = lines;
+                        run.summary.bad = bad;
+                        break 'main;
+                    }
+                    Ok(Msg::Failed(e)) => {
+                        read_error = Some(e);
+                        break 'main;
+                    }
+                    Err(_) => break 'main,
+                }
+            }
+        }
+        if run
+            .writer
+            .age_deadline()
+            .is_some_and(|d| d <= Instant::now())
+        {
+            run.publish()?;
+        }
+        progress.tick(
+            run.summary.filed() + run.summary.duplicates,
+            "records",
+            &format!(", {} files published", run.writer.published_files()),
+        );
+    }
+    run.publish()?;
+    progress.finish();
+    run.summary.files = run.writer.published_files();
+    if let Some(e) = read_error {
+        return Err(e).context("cannot read standard input");
+    }
+    let status = if run.summary.bad > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    };
+    Ok((status, run.summary))
+}

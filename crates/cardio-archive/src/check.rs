@@ -1,0 +1,262 @@
+//! `cardio-archive check`: the lake's owner asks "is everything in order?" (issue 5).
+//!
+//! Wrong (exit status 1): a published line that does not parse or sits in the wrong partition, a
+//! record identity found twice, a folder readers would misread, or hidden in-progress files while
+//! no writer runs (a crash that a restart of the archive will salvage). Listed but not wrong: gaps
+//! in `seq` per device (readings lost upstream) and files in progress of a running writer.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
+use vitals_core::{LineReader, Timestamp};
+
+use crate::dedup::SeqSet;
+use crate::lock::try_lock_exclusive;
+use crate::partition::{Classified, Device, FileName, Identity, Table, classify, parse_file_name};
+use crate::progress::Progress;
+use crate::recovery::{file_names, partitions};
+
+/// Problems listed one by one before the rest are only counted.
+const LIST_FIRST: usize = 20;
+
+#[derive(Debug, Default)]
+struct Findings {
+    problems: u64,
+    listed: Vec<String>,
+}
+
+impl Findings {
+    fn problem(&mut self, text: String) {
+        self.problems += 1;
+        if self.listed.len() < LIST_FIRST {
+            self.listed.push(text);
+        }
+    }
+}
+
+/// Checks `lake` and writes the report to `out`. Returns 0 when all is well, 1 otherwise.
+pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
+    if !lake.is_dir() {
+        anyhow::bail!("{} is not a lake folder", lake.display());
+    }
+    // Holding the lake exclusively also keeps `compact` out while we read.
+    let exclusive = try_lock_exclusive(lake)?;
+    let writer_running = exclusive.is_none();
+    let mut f = Findings::default();
+    let mut leftovers = Vec::new();
+    let mut devices: HashMap<String, SeqSet> = HashMap::new();
+    let mut alerts: HashMap<u64, String> = HashMap::new();
+    let mut rejected: HashMap<u64, String> = HashMap::new();
+    let (mut files, mut counts) = (0u64, [0u64; 3]);
+    let mut progress = Progress::new();
+
+    for table in Table::ALL {
+        let tdir = lake.join(table.dir_name());
+        if let Ok(entries) = fs::read_dir(&tdir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if crate::partition::parse_folder(&name).is_none() {
+                    if name.starts_with('.') {
+                        leftovers.push(e.path().display().to_string());
+                    } else {
+                        f.problem(format!(
+                            "{}: not a date=YYYY-MM-DD partition (readers would misread it)",
+                            e.path().display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    for (partition, dir) in partitions(lake)? {
+        for name in file_names(&dir)? {
+            let path = dir.join(&name);
+            let is_jsonl = name.ends_with(".jsonl") && !name.starts_with('.');
+            match parse_file_name(&name) {
+                FileName::InProgress { .. } => {
+                    leftovers.push(path.display().to_string());
+                    continue;
+                }
+                _ if name.starts_with('.') => {
+                    leftovers.push(path.display().to_string());
+                    continue;
+                }
+                _ if !is_jsonl => continue,
+                _ => {}
+            }
+            files += 1;
+            let file =
+                fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+            let bytes = file
+                .metadata()
+                .with_context(|| format!("cannot stat {}", path.display()))?
+                .len();
+            if bytes == 0 {
+                f.problem(format!("{}: empty file", path.display()));
+            }
+            let mut reader = LineReader::new(file);
+            while let Some(line) = reader
+                .next_line()
+                .with_context(|| format!("cannot read {}", path.display()))?
+            {
+                let at = || format!("{}:{}", path.display(), line.number);
+                let Classified::Original(filed) = classify(&line, Timestamp::from_millis(0)) else {
+                    f.problem(format!("{}: not a valid record", at()));
+                    continue;
+                };
+                if filed.partition != partition {
+                    f.problem(format!(
+                        "{}: a {} record of {} filed under {}/{}",
+                        at(),
+                        filed.partition.table,
+                        filed.partition.folder_name(),
+                        partition.table,
+                        partition.folder_name()
+                    ));
+                    continue;
+                }
+                counts[table_index(partition.table)] += 1;
+                match filed.identity {
+                    Identity::Reading { device, seq } => {
+                        let id = match device {
+                            Device::InLine(r) => {
+                                String::from_utf8_lossy(&line.bytes[r]).into_owned()
+                            }
+                            Device::Unescaped(s) => s,
+                        };
+                        if !devices.entry(id.clone()).or_default().insert_exact(seq) {
+                            f.problem(format!(
+                                "{}: reading ({id}, {seq}) is in the lake twice",
+                                at()
+                            ));
+                        }
+                    }
+                    Identity::Hash(h) => {
+                        let seen = if partition.table == Table::Alerts {
+                            &mut alerts
+                        } else {
+                            &mut rejected
+                        };
+                        match seen.get(&h) {
+                            Some(first) => {
+                                let what = if partition.table == Table::Alerts {
+                                    "alert event"
+                                } else {
+                                    "rejected line"
+                                };
+                                let text = format!("{}: {what} already at {first}", at());
+                                f.problem(text);
+                            }
+                            None => {
+                                seen.insert(h, at());
+                            }
+                        }
+                    }
+                }
+            }
+            // A published file ends with a newline: anything else was cut short.
+            if bytes > 0 && !ends_with_newline(&path)? {
+                f.problem(format!(
+                    "{}: last line has no newline (cut short)",
+                    path.display()
+                ));
+            }
+            progress.tick(files, "files checked", "");
+        }
+    }
+    progress.finish();
+
+    let total: u64 = counts.iter().sum();
+    let mut gaps: Vec<(String, u64, u64)> = Vec::new();
+    let mut gap_count = 0u64;
+    let mut ids: Vec<&String> = devices.keys().collect();
+    ids.sort();
+    for id in ids {
+        for (lo, hi) in devices[id].gaps() {
+            gap_count += 1;
+            if gaps.len() < LIST_FIRST {
+                gaps.push((id.clone(), lo, hi));
+            }
+        }
+    }
+    let leftovers_wrong = !leftovers.is_empty() && !writer_running;
+    let w = |e: std::io::Error| anyhow::Error::from(e).context("cannot write the report");
+    writeln!(
+        out,
+        "{}: {files} files, {total} records (vitals {}, alerts {}, rejected {}), {} devices",
+        lake.display(),
+        counts[0],
+        counts[1],
+        counts[2],
+        devices.len()
+    )
+    .map_err(w)?;
+    for p in &f.listed {
+        writeln!(out, "problem: {p}").map_err(w)?;
+    }
+    if f.problems > f.listed.len() as u64 {
+        writeln!(
+            out,
+            "… and {} more problems",
+            f.problems - f.listed.len() as u64
+        )
+        .map_err(w)?;
+    }
+    for l in &leftovers {
+        let note = if writer_running {
+            "in progress (a writer is running)"
+        } else {
+            "left by a crash: start cardio-archive on this lake to salvage it"
+        };
+        writeln!(out, "leftover: {l}: {note}").map_err(w)?;
+    }
+    for (id, lo, hi) in &gaps {
+        if lo == hi {
+            writeln!(out, "gap: device {id}: seq {lo} missing").map_err(w)?;
+        } else {
+            writeln!(
+                out,
+                "gap: device {id}: seq {lo}–{hi} missing ({})",
+                hi - lo + 1
+            )
+            .map_err(w)?;
+        }
+    }
+    if gap_count > gaps.len() as u64 {
+        writeln!(out, "… and {} more gaps", gap_count - gaps.len() as u64).map_err(w)?;
+    }
+    let ok = f.problems == 0 && !leftovers_wrong;
+    writeln!(
+        out,
+        "{}: {} problems, {} leftovers, {gap_count} seq gaps",
+        if ok { "OK" } else { "NOT OK" },
+        f.problems,
+        leftovers.len()
+    )
+    .map_err(w)?;
+    Ok(if ok { EXIT_OK } else { EXIT_FINDINGS })
+}
+
+fn table_index(t: Table) -> usize {
+    match t {
+        Table::Vitals => 0,
+        Table::Alerts => 1,
+        Table::Rejected => 2,
+    }
+}
+
+fn ends_with_newline(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    f.seek(SeekFrom::End(-1))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut b = [0u8; 1];
+    f.read_exact(&mut b)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(b[0] == b'\n')
+}

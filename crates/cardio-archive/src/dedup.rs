@@ -1,0 +1,291 @@
+//! Identities already in the lake, so that a replay adds nothing twice (issue 5, the Kafka Connect
+//! idea of exactly-once by identity rather than by trusting the input).
+//!
+//! - vitals: `(device_id, seq)`, kept per device as a short list of seq ranges. A device that
+//!   streams in order is one range (its high-water mark), so memory grows with devices, not with
+//!   records. Gaps (readings lost upstream, or a crash that lost the tail of one file) are extra
+//!   ranges, capped at [`MAX_RANGES_PER_DEVICE`]: past the cap the oldest gap is closed, like the
+//!   anti-replay window of IPsec (RFC 4303), and a reading that arrives that late is counted as
+//!   already archived.
+//! - alerts: a hash of `(alert_id, state, priority)`; rejected lines: the hash of their exact bytes.
+//!   Both are rare (a few per patient-hour), 8 bytes each.
+//!
+//! The marks are saved in the writer's checkpoint after every publish round (see `writer.rs`).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+/// Enough for any realistic number of upstream gaps between two replays; bounds memory per device.
+pub const MAX_RANGES_PER_DEVICE: usize = 64;
+
+/// A set of sequence numbers as sorted, disjoint, non-adjacent inclusive ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeqSet {
+    ranges: Vec<(u64, u64)>,
+}
+
+impl SeqSet {
+    /// Adds `seq`; false when it was already there (or older than the window, see the module).
+    pub fn insert(&mut self, seq: u64) -> bool {
+        self.insert_capped(seq, MAX_RANGES_PER_DEVICE)
+    }
+
+    /// Adds `seq` keeping every gap (for `check`, which must see them all).
+    pub fn insert_exact(&mut self, seq: u64) -> bool {
+        self.insert_capped(seq, usize::MAX)
+    }
+
+    fn insert_capped(&mut self, seq: u64, cap: usize) -> bool {
+        // The common case: the next reading of a device streaming in order.
+        if let Some(last) = self.ranges.last_mut() {
+            if seq == last.1.wrapping_add(1) && seq != 0 {
+                last.1 = seq;
+                return true;
+            }
+            if seq >= last.0 && seq <= last.1 {
+                return false;
+            }
+        }
+        // Index of the first range that starts after seq.
+        let i = self.ranges.partition_point(|&(lo, _)| lo <= seq);
+        if i > 0 && self.ranges[i - 1].1 >= seq {
+            return false;
+        }
+        let joins_left = i > 0 && self.ranges[i - 1].1 + 1 == seq;
+        let joins_right = i < self.ranges.len() && seq + 1 == self.ranges[i].0;
+        match (joins_left, joins_right) {
+            (true, true) => {
+                self.ranges[i - 1].1 = self.ranges[i].1;
+                self.ranges.remove(i);
+            }
+            (true, false) => self.ranges[i - 1].1 = seq,
+            (false, true) => self.ranges[i].0 = seq,
+            (false, false) => self.ranges.insert(i, (seq, seq)),
+        }
+        if self.ranges.len() > cap {
+            let (_, hi) = self.ranges.remove(1);
+            self.ranges[0].1 = hi;
+        }
+        true
+    }
+
+    pub fn contains(&self, seq: u64) -> bool {
+        let i = self.ranges.partition_point(|&(lo, _)| lo <= seq);
+        i > 0 && self.ranges[i - 1].1 >= seq
+    }
+
+    pub fn ranges(&self) -> &[(u64, u64)] {
+        &self.ranges
+    }
+
+    /// Number of seqs in the set.
+    pub fn len(&self) -> u64 {
+        self.ranges.iter().map(|&(lo, hi)| hi - lo + 1).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The holes between the ranges: readings never seen.
+    pub fn gaps(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.ranges.windows(2).map(|w| (w[0].1 + 1, w[1].0 - 1))
+    }
+}
+
+/// Everything the lake already holds, as identities.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Marks {
+    pub devices: HashMap<Box<str>, SeqSet>,
+    pub alerts: HashSet<u64>,
+    pub rejected: HashSet<u64>,
+}
+
+impl Marks {
+    /// Records a reading; false when `(device, seq)` is already in the lake.
+    pub fn insert_reading(&mut self, device: &str, seq: u64) -> bool {
+        match self.devices.get_mut(device) {
+            Some(set) => set.insert(seq),
+            None => {
+                let mut set = SeqSet::default();
+                set.insert(seq);
+                self.devices.insert(device.into(), set);
+                true
+            }
+        }
+    }
+
+    pub fn insert_alert(&mut self, id: u64) -> bool {
+        self.alerts.insert(id)
+    }
+
+    pub fn insert_rejected(&mut self, id: u64) -> bool {
+        self.rejected.insert(id)
+    }
+
+    /// Text form for the checkpoint: one line per device (`d <json id> lo-hi …`), per alert
+    /// (`a <hex>`) and per rejected line (`r <hex>`). Sorted, so the same marks give the same file.
+    pub fn encode(&self, out: &mut String) {
+        let mut devices: Vec<_> = self.devices.iter().collect();
+        devices.sort_by(|a, b| a.0.cmp(b.0));
+        for (id, set) in devices {
+            out.push_str("d ");
+            out.push_str(&serde_json::to_string(id).expect("a string serialises"));
+            for (lo, hi) in set.ranges() {
+                let _ = write!(out, " {lo}-{hi}");
+            }
+            out.push('\n');
+        }
+        for (tag, set) in [("a", &self.alerts), ("r", &self.rejected)] {
+            let mut v: Vec<_> = set.iter().copied().collect();
+            v.sort_unstable();
+            for h in v {
+                let _ = writeln!(out, "{tag} {h:016x}");
+            }
+        }
+    }
+
+    /// Reads one line of the text form; false when the line is not one.
+    pub fn decode_line(&mut self, line: &str) -> bool {
+        if let Some(rest) = line.strip_prefix("d ") {
+            let mut de = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+            let Some(Ok(id)) = de.next() else {
+                return false;
+            };
+            let tail = &rest[de.byte_offset()..];
+            let mut ranges = Vec::new();
+            for r in tail.split_ascii_whitespace() {
+                let Some((lo, hi)) = r.split_once('-') else {
+                    return false;
+                };
+                let (Ok(lo), Ok(hi)) = (lo.parse::<u64>(), hi.parse::<u64>()) else {
+                    return false;
+                };
+                if lo > hi {
+                    return false;
+                }
+                ranges.push((lo, hi));
+            }
+            let set = self.devices.entry(id.into()).or_default();
+            for (lo, hi) in ranges {
+                set.insert_range(lo, hi);
+            }
+            return true;
+        }
+        for (tag, set) in [("a ", &mut self.alerts), ("r ", &mut self.rejected)] {
+            if let Some(hex) = line.strip_prefix(tag) {
+                return match u64::from_str_radix(hex, 16) {
+                    Ok(h) => {
+                        set.insert(h);
+                        true
+                    }
+                    Err(_) => false,
+                };
+            }
+        }
+        false
+    }
+}
+
+impl SeqSet {
+    /// Adds a whole range (used when loading a checkpoint).
+    pub fn insert_range(&mut self, lo: u64, hi: u64) {
+        if self
+            .ranges
+            .last()
+            .is_none_or(|&(_, last_hi)| lo > last_hi.saturating_add(1))
+        {
+            self.ranges.push((lo, hi));
+            if self.ranges.len() > MAX_RANGES_PER_DEVICE {
+                let (_, h) = self.ranges.remove(1);
+                self.ranges[0].1 = h;
+            }
+            return;
+        }
+        // Out of order or overlapping: merge by hand.
+        let mut all = std::mem::take(&mut self.ranges);
+        all.push((lo, hi));
+        all.sort_unstable();
+        for (lo, hi) in all {
+            match self.ranges.last_mut() {
+                Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+                _ => self.ranges.push((lo, hi)),
+            }
+        }
+        while self.ranges.len() > MAX_RANGES_PER_DEVICE {
+            let (_, h) = self.ranges.remove(1);
+            self.ranges[0].1 = h;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_order_readings_stay_one_range_and_repeats_are_refused() {
+        let mut s = SeqSet::default();
+        for i in 0..10_000 {
+            assert!(s.insert(i));
+        }
+        assert_eq!(s.ranges(), &[(0, 9_999)]);
+        assert!(!s.insert(0));
+        assert!(!s.insert(5_000));
+        assert!(!s.insert(9_999));
+        assert!(s.insert(10_000));
+    }
+
+    #[test]
+    fn holes_are_filled_exactly_once_in_any_order() {
+        let mut s = SeqSet::default();
+        for i in [5, 1, 3, 9, 2, 4, 0, 8, 6, 7] {
+            assert!(s.insert(i), "{i}");
+        }
+        for i in 0..10 {
+            assert!(!s.insert(i));
+            assert!(s.contains(i));
+        }
+        assert_eq!(s.ranges(), &[(0, 9)]);
+        assert_eq!(s.len(), 10);
+    }
+
+    #[test]
+    fn gaps_are_listed_and_capped() {
+        let mut s = SeqSet::default();
+        for i in [0, 1, 5, 6, 10] {
+            s.insert(i);
+        }
+        assert_eq!(s.gaps().collect::<Vec<_>>(), vec![(2, 4), (7, 9)]);
+        let mut s = SeqSet::default();
+        for i in 0..1000 {
+            s.insert(i * 2);
+        }
+        assert_eq!(s.ranges().len(), MAX_RANGES_PER_DEVICE);
+        assert!(
+            !s.insert(1),
+            "a reading older than the window counts as archived"
+        );
+        assert!(s.insert(1999));
+    }
+
+    #[test]
+    fn marks_survive_their_text_form() {
+        let mut m = Marks::default();
+        for i in [0, 1, 2, 7, 8] {
+            m.insert_reading("D-001", i);
+        }
+        m.insert_reading("we\"ird \n id", 3);
+        m.insert_alert(0xdead_beef);
+        m.insert_rejected(42);
+        let mut text = String::new();
+        m.encode(&mut text);
+        let mut back = Marks::default();
+        for line in text.lines() {
+            assert!(back.decode_line(line), "{line}");
+        }
+        assert_eq!(back, m);
+        assert!(!back.decode_line("d \"x\" 5-3"));
+        assert!(!back.decode_line("zz"));
+    }
+}

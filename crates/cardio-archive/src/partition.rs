@@ -1,0 +1,377 @@
+//! Where a line goes in the lake (SPEC.md section 2): its table (`vitals`, `alerts`, `_rejected`),
+//! its Hive partition `date=YYYY-MM-DD` of the UTC event time, and its identity for exactly-once.
+//!
+//! Path safety lives here: a folder name is built only from a [`Table`] constant and a day number
+//! formatted as digits, never from a string found in a record, so no id, type or timestamp can name
+//! a folder. An absurd time (year 0, 9999, `+275760`) is refused by `Timestamp::parse`, so its line
+//! is quarantined in `_rejected/` under the day the archive saw it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use vitals_core::{Line, Record, RecordError, Rejected, Timestamp, parse_record};
+
+/// The stage name written into the envelopes the archive makes itself.
+pub const STAGE: &str = "cardio-archive";
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A top-level folder of the lake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    Vitals,
+    Alerts,
+    Rejected,
+}
+
+impl Table {
+    pub const ALL: [Table; 3] = [Table::Vitals, Table::Alerts, Table::Rejected];
+
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Table::Vitals => "vitals",
+            Table::Alerts => "alerts",
+            Table::Rejected => "_rejected",
+        }
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.dir_name())
+    }
+}
+
+/// One folder of the lake: a table and a UTC day (days since 1970-01-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Partition {
+    pub table: Table,
+    pub day: i64,
+}
+
+impl Partition {
+    /// `date=YYYY-MM-DD`. The day comes from a `Timestamp` that parsed within 1970–2999, so this is
+    /// always ten digits and dashes.
+    pub fn folder_name(&self) -> String {
+        format!("date={}", day_string(self.day))
+    }
+
+    /// `lake/<table>/date=YYYY-MM-DD`.
+    pub fn dir(&self, lake: &Path) -> PathBuf {
+        lake.join(self.table.dir_name()).join(self.folder_name())
+    }
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn day_string(day: i64) -> String {
+    Timestamp::from_millis(day * DAY_MS).date_string()
+}
+
+/// Parses a `date=YYYY-MM-DD` folder name back into a day number; `None` for anything else.
+pub fn parse_folder(name: &str) -> Option<i64> {
+    let date = name.strip_prefix("date=")?;
+    parse_date(date)
+}
+
+/// Parses `YYYY-MM-DD` (within the accepted years) into a day number.
+pub fn parse_date(date: &str) -> Option<i64> {
+    if date.len() != 10 {
+        return None;
+    }
+    let ts = Timestamp::parse(&format!("{date}T00:00:00.000Z")).ok()?;
+    Some(ts.day_number())
+}
+
+/// What identifies a record in the lake, so that a replay adds nothing twice (issue 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// `(device_id, seq)`.
+    Reading { device: Device, seq: u64 },
+    /// A hash of `(alert_id, state, priority)` for alerts, of the exact bad bytes for rejected lines.
+    Hash(u64),
+}
+
+/// The device id of a reading: where its text sits in the line (the normal case, no copy), or a
+/// copy when the line writes it with JSON escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    InLine(std::ops::Range<usize>),
+    Unescaped(String),
+}
+
+/// Hash identity of an alert event: one episode has one `raised`, one `cleared` and at most one
+/// `escalated` per priority step, so the priority tells the escalations apart.
+pub fn alert_identity(alert_id: &str, state: &str, priority: &str) -> u64 {
+    let mut key = Vec::with_capacity(alert_id.len() + state.len() + priority.len() + 2);
+    key.extend_from_slice(alert_id.as_bytes());
+    key.push(0);
+    key.extend_from_slice(state.as_bytes());
+    key.push(0);
+    key.extend_from_slice(priority.as_bytes());
+    xxhash_rust::xxh3::xxh3_64(&key)
+}
+
+/// A line classified for filing.
+#[derive(Debug)]
+pub struct Filed {
+    pub partition: Partition,
+    pub identity: Identity,
+}
+
+/// A line that the archive itself found bad: the envelope to file and the reason to report.
+#[derive(Debug)]
+pub struct Refused {
+    pub error: RecordError,
+    pub envelope: Rejected,
+}
+
+/// How a line is filed: its original bytes under a partition, or (when it is not a record the
+/// archive can file) a `rejected` envelope made here.
+#[derive(Debug)]
+pub enum Classified {
+    /// File the line's own bytes. Ranges in `identity` are relative to the line.
+    Original(Filed),
+    /// File the envelope's JSON instead of the line.
+    Refused(Filed, Refused),
+}
+
+/// Classifies one input line. `now` dates the envelope of a refused line.
+pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
+    let parsed = line.text().and_then(parse_record);
+    let refuse = |error: RecordError| {
+        let envelope = Rejected::new(
+            STAGE,
+            line.number,
+            error.to_string(),
+            line.bytes,
+            line.overlong.is_some(),
+            now,
+        );
+        let filed = Filed {
+            partition: Partition {
+                table: Table::Rejected,
+                day: now.day_number(),
+            },
+            identity: Identity::Hash(envelope.content_hash()),
+        };
+        Classified::Refused(filed, Refused { error, envelope })
+    };
+    match parsed {
+        Ok(Record::Vitals(v)) => {
+            let device = match device_range(line.bytes, &v.device_id) {
+                Some(r) => Device::InLine(r),
+                None => Device::Unescaped(v.device_id),
+            };
+            Classified::Original(Filed {
+                partition: Partition {
+                    table: Table::Vitals,
+                    day: v.ts.day_number(),
+                },
+                identity: Identity::Reading { device, seq: v.seq },
+            })
+        }
+        Ok(Record::Alert(a)) => Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Alerts,
+                day: a.ts.day_number(),
+            },
+            identity: Identity::Hash(alert_identity(
+                &a.alert_id,
+                a.state.as_str(),
+                a.priority.as_str(),
+            )),
+        }),
+        Ok(Record::Rejected(r)) => Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Rejected,
+                day: r.ts.day_number(),
+            },
+            identity: Identity::Hash(r.content_hash()),
+        }),
+        Ok(Record::Other { record_type }) => refuse(RecordError::Invalid {
+            record_type,
+            reason: "unknown record type: the lake files only vitals, alert and rejected".into(),
+        }),
+        Err(e) => refuse(e),
+    }
+}
+
+/// Where the device id's text sits in the line, when it is written without escapes (the normal
+/// case): `"device_id":"<id>"`.
+fn device_range(line: &[u8], device_id: &str) -> Option<std::ops::Range<usize>> {
+    if device_id.is_empty() {
+        return None;
+    }
+    const KEY: &[u8] = b"\"device_id\":\"";
+    let at = find(line, KEY)? + KEY.len();
+    let end = at + device_id.len();
+    (line.get(at..end)? == device_id.as_bytes() && line.get(end) == Some(&b'"')).then_some(at..end)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A writer id goes into file names, so it is restricted to a safe alphabet.
+pub fn validate_writer_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && id != COMPACTED_WRITER;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "writer id `{id}` must be 1–32 letters, digits, `-` or `_` (and not `{COMPACTED_WRITER}`)"
+        ))
+    }
+}
+
+/// The writer id under which `compact` publishes merged files.
+pub const COMPACTED_WRITER: &str = "compacted";
+
+/// Name of a published file: `part-<writer>-<n>.jsonl`, `n` counting up per writer for its whole
+/// life (recovered from the lake at start), so two files of one writer can never share a name.
+pub fn part_name(writer: &str, n: u64) -> String {
+    format!("part-{writer}-{n:010}.jsonl")
+}
+
+/// Name of the same file while it is being written: hidden and not `*.jsonl`.
+pub fn tmp_name(writer: &str, n: u64) -> String {
+    format!(".part-{writer}-{n:010}.jsonl.tmp")
+}
+
+/// What a file name in a partition folder is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileName {
+    Published { writer: String, n: u64 },
+    InProgress { writer: String, n: u64 },
+    Other,
+}
+
+pub fn parse_file_name(name: &str) -> FileName {
+    let split = |stem: &str| -> Option<(String, u64)> {
+        let (w, n) = stem.rsplit_once('-')?;
+        if n.len() != 10 || !n.bytes().all(|b| b.is_ascii_digit()) || w.is_empty() {
+            return None;
+        }
+        Some((w.to_owned(), n.parse().ok()?))
+    };
+    if let Some(stem) = name
+        .strip_prefix(".part-")
+        .and_then(|s| s.strip_suffix(".jsonl.tmp"))
+        && let Some((writer, n)) = split(stem)
+    {
+        return FileName::InProgress { writer, n };
+    }
+    if let Some(stem) = name
+        .strip_prefix("part-")
+        .and_then(|s| s.strip_suffix(".jsonl"))
+        && let Some((writer, n)) = split(stem)
+    {
+        return FileName::Published { writer, n };
+    }
+    FileName::Other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> Line<'_> {
+        Line {
+            number: 7,
+            bytes: text.as_bytes(),
+            overlong: None,
+        }
+    }
+
+    const NOW: Timestamp = Timestamp::from_millis(1_795_000_000_000);
+    const VITALS: &str = r#"{"type":"vitals","ts":"2026-11-28T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","seq":4,"heart_rate_bpm":72,"spo2_pct":98,"respiratory_rate_bpm":14,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"on_oxygen":false,"consciousness":"A","battery_pct":99,"news2":0,"news2_risk":"low"}"#;
+
+    #[test]
+    fn vitals_go_to_their_event_date_with_device_and_seq_as_identity() {
+        let Classified::Original(f) = classify(&line(VITALS), NOW) else {
+            panic!()
+        };
+        assert_eq!(f.partition.table, Table::Vitals);
+        assert_eq!(f.partition.folder_name(), "date=2026-11-28");
+        let Identity::Reading {
+            device: Device::InLine(device),
+            seq,
+        } = f.identity
+        else {
+            panic!()
+        };
+        assert_eq!(&VITALS.as_bytes()[device], b"D-001");
+        assert_eq!(seq, 4);
+    }
+
+    #[test]
+    fn absurd_timestamps_are_quarantined_not_turned_into_folders() {
+        for ts in [
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z",
+            "+275760-09-13T00:00:00.000Z",
+            "2026-11-28T05:40:01.000Z/../../etc",
+        ] {
+            let text = VITALS.replace("2026-11-28T05:40:01.000Z", ts);
+            let Classified::Refused(f, r) = classify(&line(&text), NOW) else {
+                panic!("{ts} accepted")
+            };
+            assert_eq!(f.partition.table, Table::Rejected);
+            assert_eq!(f.partition.day, NOW.day_number(), "{ts}");
+            assert!(r.error.to_string().contains("vitals"), "{}", r.error);
+        }
+    }
+
+    #[test]
+    fn a_leap_second_stays_in_its_own_day() {
+        let text = VITALS.replace("2026-11-28T05:40:01.000Z", "2016-12-31T23:59:60.500Z");
+        let Classified::Original(f) = classify(&line(&text), NOW) else {
+            panic!()
+        };
+        assert_eq!(f.partition.folder_name(), "date=2016-12-31");
+    }
+
+    #[test]
+    fn unknown_types_and_garbage_are_refused_with_a_reason() {
+        for text in [r#"{"type":"ecg","x":1}"#, "garbage", "[1]", r#"{"a":1}"#] {
+            let Classified::Refused(f, r) = classify(&line(text), NOW) else {
+                panic!("{text}")
+            };
+            assert_eq!(f.partition.table, Table::Rejected);
+            assert_eq!(r.envelope.stage, STAGE);
+            assert_eq!(r.envelope.line, 7);
+            assert_eq!(r.envelope.raw, text);
+        }
+    }
+
+    #[test]
+    fn file_names_round_trip_and_writer_ids_are_checked() {
+        assert_eq!(
+            parse_file_name(&part_name("w-1", 42)),
+            FileName::Published {
+                writer: "w-1".into(),
+                n: 42
+            }
+        );
+        assert_eq!(
+            parse_file_name(&tmp_name("main", 3)),
+            FileName::InProgress {
+                writer: "main".into(),
+                n: 3
+            }
+        );
+        assert_eq!(parse_file_name("part-x.jsonl"), FileName::Other);
+        assert!(validate_writer_id("ward-7_b").is_ok());
+        for bad in ["", "../x", "a/b", "compacted", &"x".repeat(33), "é"] {
+            assert!(validate_writer_id(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_folder("date=2026-11-28"), Some(20_785));
+        assert_eq!(parse_folder("date=0000-01-01"), None);
+        assert_eq!(parse_folder("date=2026-11-28x"), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! Shared helpers of the integration tests: a stream generator, the binary, lake readers.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cardio-archive");
+
+pub fn archive(lake: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--lake").arg(lake);
+    c
+}
+
+/// Runs the archive on `input` and returns its output.
+pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = archive(lake)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// One vitals line as cardio-alert writes it; event time starts 2026-11-28T00:00:00Z, one second
+/// per seq.
+pub fn vitals(device: u32, seq: u64) -> String {
+    let t = 1_795_824_000 + seq; // 2026-11-28T00:00:00Z
+    let (h, m, s) = ((t / 3600) % 24, (t / 60) % 60, t % 60);
+    let day = 28 + (t - 1_795_824_000) / 86_400;
+    format!(
+        r#"{{"type":"vitals","ts":"2026-11-{day:02}T{h:02}:{m:02}:{s:02}.000Z","patient_id":"PT-{p}","device_id":"D-{device:04}","seq":{seq},"heart_rate_bpm":{hr},"spo2_pct":97,"respiratory_rate_bpm":14,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"on_oxygen":false,"consciousness":"A","battery_pct":88,"news2":0,"news2_risk":"low"}}"#,
+        p = 1000 + device,
+        hr = 60 + (seq % 40),
+    )
+}
+
+pub fn alert(device: u32, n: u64, state: &str) -> String {
+    format!(
+        r#"{{"type":"alert","ts":"2026-11-28T00:00:{s:02}.000Z","patient_id":"PT-{p}","device_id":"D-{device:04}","alert_id":"AL-{device}-{n}","rule":"spo2_low","kind":"physiological","priority":"medium","state":"{state}","vital":"spo2_pct","value":86,"limit":90,"news2":3,"message":"SpO2 86% below 90% for 15 s"}}"#,
+        s = n % 60,
+        p = 1000 + device
+    )
+}
+
+/// Distinct bad lines of every kind the archive must keep.
+pub fn bad_line(i: u64) -> Vec<u8> {
+    match i % 6 {
+        0 => format!("garbage line {i}").into_bytes(),
+        1 => format!("{{\"type\":\"vitals\",\"ts\":\"2026-11-28T00:00:00.000Z\",\"n\":{i}")
+            .into_bytes(),
+        2 => format!("{{\"type\":\"ecg_strip\",\"n\":{i}}}").into_bytes(),
+        3 => {
+            let mut v = format!("{{\"n\":{i},\"bytes\":\"").into_bytes();
+            v.extend_from_slice(b"\xff\xfe\"}");
+            v
+        }
+        4 => vitals(1, 1_000_000 + i)
+            .replace("2026-11-", "0000-11-")
+            .into_bytes(),
+        _ => format!("[{i}]").into_bytes(),
+    }
+}
+
+/// Every line of every published `*.jsonl` file under `lake/<table>/`.
+pub fn lake_lines(lake: &Path, table: &str) -> Vec<String> {
+    let mut files = vec![];
+    collect(&lake.join(table), &mut files);
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if name.ends_with(".jsonl") && !name.starts_with('.') {
+            out.push(p);
+        }
+    }
+}
+
+/// Hidden files in progress anywhere in the lake.
+pub fn in_progress(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(in_progress(&p));
+        } else if p.to_string_lossy().ends_with(".jsonl.tmp") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// `(device_id, seq)` → how often it is in the lake.
+pub fn reading_counts(lake: &Path) -> BTreeMap<(String, u64), u32> {
+    let mut m = BTreeMap::new();
+    for l in lake_lines(lake, "vitals") {
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        *m.entry((
+            v["device_id"].as_str().unwrap().to_owned(),
+            v["seq"].as_u64().unwrap(),
+        ))
+        .or_insert(0) += 1;
+    }
+    m
+}
+
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Waits until `cond` holds, for at most `limit` (a bound on waiting, not a timing assertion).
+pub fn wait_for(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    cond()
+}
