@@ -1,0 +1,314 @@
+//! One patient's vital signs through time: mean-reverting variability (an Ornstein–Uhlenbeck process
+//! per vital), a circadian rhythm, fever coupling, intermittent NIBP and an averaging pulse oximeter.
+//!
+//! Figures from SPEC.md section 4: fever adds about 7 bpm and 1.4 breaths/min per °C; temperature
+//! swings about 0.5 °C a day, lowest 06–08 h and highest 18–20 h; HR at least 10 % lower at night;
+//! the displayed SpO2 lags the true value (averaging 4–16 s, finger slower than ear); NIBP cycles
+//! every 5–15 min.
+
+use std::f64::consts::TAU;
+
+use vitals_core::Consciousness;
+
+use crate::cohort::Baseline;
+use crate::random::SimRng;
+use crate::scenario::Effects;
+
+/// HR rise per °C of fever (SPEC.md 4).
+pub const FEVER_HR_BPM_PER_C: f64 = 7.0;
+/// RR rise per °C of fever (SPEC.md 4).
+pub const FEVER_RR_PER_C: f64 = 1.4;
+
+/// `(time constant s, stationary SD)` of the mean-reverting part of each vital. HR and SpO2 wander
+/// over a minute or two, RR a little slower, BP over a quarter of an hour, core temperature over
+/// half an hour.
+const OU_HR: (f64, f64) = (90.0, 3.5);
+const OU_RR: (f64, f64) = (120.0, 1.1);
+const OU_SPO2: (f64, f64) = (30.0, 0.6);
+const OU_TEMP: (f64, f64) = (1800.0, 0.12);
+const OU_SBP: (f64, f64) = (900.0, 6.0);
+const OU_DBP: (f64, f64) = (900.0, 4.0);
+
+/// Reading-to-reading noise (SD) of the displayed value: HR beat detection, RR from impedance.
+const WHITE_HR: f64 = 1.2;
+const WHITE_RR: f64 = 0.6;
+const WHITE_SPO2: f64 = 0.35;
+/// NIBP measurement noise (SD), mmHg.
+const WHITE_SBP: f64 = 4.0;
+const WHITE_DBP: f64 = 3.0;
+
+/// Circadian amplitudes (half the peak-to-trough swing) and the hour of the peak (UTC clock of the
+/// event time). Temperature: 0.25 °C, so a 0.5 °C daily swing, highest at 19 h and lowest at 7 h.
+/// HR: ±6 %, highest mid-afternoon and lowest at 3 h, so the night reads 11 % below the afternoon.
+/// BP: ±4.5 % (nocturnal dipping of about 9 %). RR: ±3 %.
+const CIRCADIAN_TEMP_C: (f64, f64) = (0.25, 19.0);
+const CIRCADIAN_HR: (f64, f64) = (0.06, 15.0);
+const CIRCADIAN_BP: (f64, f64) = (0.045, 15.0);
+const CIRCADIAN_RR: (f64, f64) = (0.03, 15.0);
+
+/// Battery: a monitor on mains charges about 0.5 %/min to full.
+const BATTERY_CHARGE_PER_S: f64 = 0.5 / 60.0;
+
+/// The time-of-day terms, shared by every patient reading in the same second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Circadian {
+    pub temperature_c: f64,
+    pub heart_rate_factor: f64,
+    pub bp_factor: f64,
+    pub rr_factor: f64,
+}
+
+impl Circadian {
+    /// The rhythm at `ms_of_day` (milliseconds since midnight UTC).
+    pub fn at(ms_of_day: i64) -> Self {
+        let hour = ms_of_day as f64 / 3_600_000.0;
+        let wave = |(amp, peak): (f64, f64)| amp * (TAU * (hour - peak) / 24.0).cos();
+        Circadian {
+            temperature_c: wave(CIRCADIAN_TEMP_C),
+            heart_rate_factor: 1.0 + wave(CIRCADIAN_HR),
+            bp_factor: 1.0 + wave(CIRCADIAN_BP),
+            rr_factor: 1.0 + wave(CIRCADIAN_RR),
+        }
+    }
+}
+
+/// Per-step coefficients of an Ornstein–Uhlenbeck process sampled every `dt`: the exact
+/// discretisation `x' = a·x + b·N(0,1)`, `a = e^(−dt/τ)`, `b = σ·√(1−a²)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ou {
+    a: f64,
+    b: f64,
+}
+
+impl Ou {
+    fn new((tau, sd): (f64, f64), dt_s: f64) -> Self {
+        let a = (-dt_s / tau).exp();
+        Ou {
+            a,
+            b: sd * (1.0 - a * a).sqrt(),
+        }
+    }
+
+    fn step(self, x: f64, rng: &mut SimRng) -> f64 {
+        self.a * x + self.b * rng.gauss()
+    }
+}
+
+/// The step coefficients for one `--interval`, shared by all patients.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Model {
+    hr: Ou,
+    rr: Ou,
+    spo2: Ou,
+    temp: Ou,
+    dt_s: f64,
+}
+
+impl Model {
+    pub fn new(interval_ms: i64) -> Self {
+        let dt_s = interval_ms as f64 / 1000.0;
+        Model {
+            hr: Ou::new(OU_HR, dt_s),
+            rr: Ou::new(OU_RR, dt_s),
+            spo2: Ou::new(OU_SPO2, dt_s),
+            temp: Ou::new(OU_TEMP, dt_s),
+            dt_s,
+        }
+    }
+
+    /// The interval between readings, in seconds.
+    pub fn dt_s(&self) -> f64 {
+        self.dt_s
+    }
+}
+
+/// What the monitor displays at one reading, before device artifacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reading {
+    pub heart_rate_bpm: Option<i32>,
+    pub spo2_pct: Option<i32>,
+    pub respiratory_rate_bpm: Option<i32>,
+    /// Tenths of a degree Celsius.
+    pub temperature_deci_c: Option<i32>,
+    pub systolic_mmhg: Option<i32>,
+    pub diastolic_mmhg: Option<i32>,
+    pub on_oxygen: bool,
+    pub consciousness: Consciousness,
+    pub battery_pct: Option<i32>,
+}
+
+/// The changing state of one patient's body and monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Physiology {
+    pub baseline: Baseline,
+    hr_x: f64,
+    rr_x: f64,
+    spo2_x: f64,
+    temp_x: f64,
+    sbp_x: f64,
+    dbp_x: f64,
+    /// The oximeter's running average of the true saturation.
+    spo2_shown: f64,
+    /// Weight of a new sample in that average: `1 − e^(−dt/lag)`.
+    spo2_alpha: f64,
+    /// This probe's fixed error (oximeter accuracy ±2 %, SPEC.md 4).
+    spo2_bias: f64,
+    pub battery_pct: f64,
+    /// On mains power: the battery charges (false while a battery-drain artifact runs).
+    pub on_mains: bool,
+    /// Seconds between NIBP cuff cycles (300, 600 or 900).
+    pub nibp_every_s: u16,
+    pub next_nibp_ms: i64,
+    last_nibp_ms: i64,
+}
+
+impl Physiology {
+    /// A patient at rest, with the first cuff cycle at a random moment of its first interval.
+    pub fn new(baseline: Baseline, model: &Model, start_ms: i64, rng: &mut SimRng) -> Self {
+        let ear_probe = rng.chance(0.25);
+        // Averaging time of the oximeter: 4–16 s, an ear probe faster than a finger probe.
+        let lag_s = if ear_probe {
+            rng.range(4.0, 8.0)
+        } else {
+            rng.range(8.0, 16.0)
+        };
+        let nibp_every_s = [300u16, 600, 900][rng.weighted(&[0.3, 0.3, 0.4])];
+        let first_nibp = start_ms + (rng.uniform() * f64::from(nibp_every_s) * 1000.0) as i64;
+        let mut p = Physiology {
+            baseline,
+            hr_x: OU_HR.1 * rng.gauss(),
+            rr_x: OU_RR.1 * rng.gauss(),
+            spo2_x: OU_SPO2.1 * rng.gauss(),
+            temp_x: OU_TEMP.1 * rng.gauss(),
+            sbp_x: OU_SBP.1 * rng.gauss(),
+            dbp_x: OU_DBP.1 * rng.gauss(),
+            spo2_shown: 0.0,
+            spo2_alpha: 1.0 - (-model.dt_s / lag_s).exp(),
+            spo2_bias: rng.normal_clamped(0.0, 0.7, -2.0, 2.0),
+            battery_pct: rng.range(60.0, 100.0),
+            on_mains: true,
+            nibp_every_s,
+            next_nibp_ms: first_nibp,
+            last_nibp_ms: start_ms,
+        };
+        p.spo2_shown = (baseline.spo2_pct + p.spo2_x).min(100.0);
+        p
+    }
+
+    /// Advances one `--interval` to event time `t_ms` and returns what the monitor shows.
+    pub fn step(
+        &mut self,
+        t_ms: i64,
+        model: &Model,
+        circ: &Circadian,
+        fx: &Effects,
+        rng: &mut SimRng,
+    ) -> Reading {
+        let b = &self.baseline;
+        self.hr_x = model.hr.step(self.hr_x, rng);
+        self.rr_x = model.rr.step(self.rr_x, rng);
+        self.spo2_x = model.spo2.step(self.spo2_x, rng);
+        self.temp_x = model.temp.step(self.temp_x, rng);
+
+        // Fever: the rise of core temperature above this patient's own rhythm drives HR and RR.
+        let fever_c = self.temp_x + fx.temperature_c;
+        let temp = b.temperature_c + circ.temperature_c + fever_c;
+
+        let irregular = fx.hr_irregularity_bpm.max(b.hr_irregularity_bpm);
+        let hr = b.heart_rate_bpm * circ.heart_rate_factor
+            + self.hr_x
+            + fx.heart_rate_bpm
+            + FEVER_HR_BPM_PER_C * fever_c
+            + (WHITE_HR + irregular) * rng.gauss();
+        let rr = b.respiratory_rate_bpm * circ.rr_factor
+            + self.rr_x
+            + fx.respiratory_rate_bpm
+            + FEVER_RR_PER_C * fever_c
+            + WHITE_RR * rng.gauss();
+
+        let spo2_true = (b.spo2_pct + self.spo2_x + fx.spo2_pct).clamp(40.0, 100.0);
+        self.spo2_shown += self.spo2_alpha * (spo2_true - self.spo2_shown);
+        let spo2 = (self.spo2_shown + self.spo2_bias + WHITE_SPO2 * rng.gauss()).min(100.0);
+
+        let (mut sbp, mut dbp) = (None, None);
+        if t_ms >= self.next_nibp_ms {
+            // The BP process only matters when the cuff measures: step it over the whole gap.
+            let gap_s = (t_ms - self.last_nibp_ms) as f64 / 1000.0;
+            self.sbp_x = Ou::new(OU_SBP, gap_s).step(self.sbp_x, rng);
+            self.dbp_x = Ou::new(OU_DBP, gap_s).step(self.dbp_x, rng);
+            let s = b.systolic_mmhg * circ.bp_factor
+                + self.sbp_x
+                + fx.systolic_mmhg
+                + WHITE_SBP * rng.gauss();
+            let d = b.diastolic_mmhg * circ.bp_factor
+                + self.dbp_x
+                + fx.diastolic_mmhg
+                + WHITE_DBP * rng.gauss();
+            let s = s.clamp(45.0, 260.0);
+            let d = d.clamp(20.0, s - 12.0);
+            sbp = Some(s.round() as i32);
+            dbp = Some(d.round() as i32);
+            self.last_nibp_ms = t_ms;
+            self.next_nibp_ms = t_ms + i64::from(self.nibp_every_s) * 1000;
+        }
+
+        if self.on_mains && self.battery_pct < 100.0 {
+            self.battery_pct = (self.battery_pct + BATTERY_CHARGE_PER_S * model.dt_s).min(100.0);
+        }
+
+        Reading {
+            heart_rate_bpm: Some(hr.clamp(25.0, 250.0).round() as i32),
+            spo2_pct: Some(spo2.clamp(40.0, 100.0).round() as i32),
+            respiratory_rate_bpm: Some(rr.clamp(4.0, 60.0).round() as i32),
+            temperature_deci_c: Some((temp.clamp(30.0, 43.0) * 10.0).round() as i32),
+            systolic_mmhg: sbp,
+            diastolic_mmhg: dbp,
+            on_oxygen: fx.on_oxygen,
+            consciousness: fx.consciousness,
+            battery_pct: Some(self.battery_pct as i32),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperature_peaks_at_19_and_bottoms_at_7() {
+        let at = |h: i64| Circadian::at(h * 3_600_000).temperature_c;
+        let hours: Vec<i64> = (0..24).collect();
+        let peak = *hours
+            .iter()
+            .max_by(|a, b| at(**a).total_cmp(&at(**b)))
+            .unwrap();
+        let low = *hours
+            .iter()
+            .min_by(|a, b| at(**a).total_cmp(&at(**b)))
+            .unwrap();
+        assert_eq!((peak, low), (19, 7));
+        assert!((at(19) - at(7) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn night_heart_rate_is_at_least_ten_percent_lower() {
+        let night = Circadian::at(3 * 3_600_000).heart_rate_factor;
+        let afternoon = Circadian::at(15 * 3_600_000).heart_rate_factor;
+        assert!(night / afternoon <= 0.9);
+    }
+
+    #[test]
+    fn ou_step_keeps_its_stationary_spread() {
+        let ou = Ou::new((60.0, 3.0), 1.0);
+        let mut rng = SimRng::new(5, 0);
+        let mut x = 0.0;
+        let (mut s, mut s2, n) = (0.0, 0.0, 400_000);
+        for _ in 0..n {
+            x = ou.step(x, &mut rng);
+            s += x;
+            s2 += x * x;
+        }
+        let sd = (s2 / n as f64 - (s / n as f64).powi(2)).sqrt();
+        assert!((sd - 3.0).abs() < 0.25, "sd {sd}");
+    }
+}

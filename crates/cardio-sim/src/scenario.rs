@@ -1,0 +1,589 @@
+//! The deterioration a ward sees: each scenario is a time course (onset ramp, peak, treatment,
+//! recovery) and, at each level of it, the change it makes to the vital signs, following the
+//! clinical picture of SPEC.md section 4.
+//!
+//! Scenarios come from a script (`--scenario FILE`) or are drawn at random (`--events-per-day`).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use vitals_core::{Consciousness, Timestamp};
+
+use crate::clock::{parse_duration_ms, parse_offset_ms};
+use crate::cohort::Baseline;
+use crate::random::SimRng;
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+
+/// A kind of clinical deterioration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Over hours: temperature, HR and RR up, SBP down, confusion late (SIRS, qSOFA).
+    Sepsis,
+    /// Blood loss through the ATLS classes: HR up and pulse pressure narrowing before SBP falls.
+    Haemorrhage,
+    /// Acute hypoxia over minutes: SpO2 down, RR and HR up.
+    Hypoxia,
+    /// HR falling below 40–50.
+    Bradycardia,
+    /// Atrial fibrillation with rapid ventricular response: irregular HR, often ≥ 150.
+    AfRvr,
+    /// SBP ≥ 180, DBP ≥ 110.
+    HypertensiveCrisis,
+    /// Fever alone; HR and RR follow through the fever coupling.
+    Fever,
+    /// Recovery after treatment: a patient back from theatre or resuscitation, on oxygen, settling
+    /// to baseline.
+    Recovery,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Sepsis,
+        Kind::Haemorrhage,
+        Kind::Hypoxia,
+        Kind::Bradycardia,
+        Kind::AfRvr,
+        Kind::HypertensiveCrisis,
+        Kind::Fever,
+        Kind::Recovery,
+    ];
+
+    /// Relative frequency of random events (`--events-per-day`), in the order of [`Kind::ALL`].
+    const RANDOM_WEIGHTS: [f64; 8] = [0.18, 0.08, 0.16, 0.10, 0.12, 0.10, 0.20, 0.06];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Sepsis => "sepsis",
+            Kind::Haemorrhage => "haemorrhage",
+            Kind::Hypoxia => "hypoxia",
+            Kind::Bradycardia => "bradycardia",
+            Kind::AfRvr => "af_rvr",
+            Kind::HypertensiveCrisis => "hypertensive_crisis",
+            Kind::Fever => "fever",
+            Kind::Recovery => "recovery",
+        }
+    }
+
+    /// Default time from first sign to the peak (for `recovery`: to baseline).
+    pub fn default_onset_ms(self) -> i64 {
+        match self {
+            Kind::Sepsis => 3 * HOUR,
+            Kind::Haemorrhage => HOUR,
+            Kind::Hypoxia => 4 * MIN,
+            Kind::Bradycardia => 10 * MIN,
+            Kind::AfRvr => 2 * MIN,
+            Kind::HypertensiveCrisis => 30 * MIN,
+            Kind::Fever => 2 * HOUR,
+            Kind::Recovery => 4 * HOUR,
+        }
+    }
+
+    /// Default time from treatment back to baseline.
+    pub fn default_recover_ms(self) -> i64 {
+        match self {
+            Kind::Sepsis => 6 * HOUR,
+            Kind::Haemorrhage => HOUR,
+            Kind::Hypoxia => 5 * MIN,
+            Kind::Bradycardia => 5 * MIN,
+            Kind::AfRvr => 30 * MIN,
+            Kind::HypertensiveCrisis => 2 * HOUR,
+            Kind::Fever => 3 * HOUR,
+            Kind::Recovery => 0,
+        }
+    }
+}
+
+/// What one scenario will do to one patient.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub kind: Kind,
+    /// 0–1: how far the deterioration goes at its peak.
+    pub severity: f64,
+    pub onset_ms: i64,
+    /// Time at the peak before treatment starts; `None`: never treated within the run.
+    pub hold_ms: Option<i64>,
+    pub recover_ms: i64,
+    /// Sepsis only: the hypothermic presentation (T < 36 rather than > 38).
+    pub hypothermic: bool,
+}
+
+impl Plan {
+    /// A random event for `--events-per-day`: severity 0.4–1, always treated after 15 min to 2 h
+    /// at the peak (minutes for the acute ones).
+    pub fn random(rng: &mut SimRng) -> Plan {
+        let kind = Kind::ALL[rng.weighted(&Kind::RANDOM_WEIGHTS)];
+        let hold_ms = match kind {
+            Kind::Hypoxia | Kind::Bradycardia | Kind::AfRvr => rng.range(2.0, 15.0) * MIN as f64,
+            _ => rng.range(15.0, 120.0) * MIN as f64,
+        };
+        Plan {
+            kind,
+            severity: rng.range(0.4, 1.0),
+            onset_ms: kind.default_onset_ms(),
+            hold_ms: Some(hold_ms as i64),
+            recover_ms: kind.default_recover_ms(),
+            hypothermic: kind == Kind::Sepsis && rng.chance(0.15),
+        }
+    }
+}
+
+/// Where in its time course a scenario is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Onset,
+    Peak,
+    Treated,
+    Done,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Onset => "onset",
+            Stage::Peak => "peak",
+            Stage::Treated => "treated",
+            Stage::Done => "end",
+        }
+    }
+}
+
+/// What a scenario adds to the vital signs at one moment. Additive, in the record's units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Effects {
+    pub heart_rate_bpm: f64,
+    pub respiratory_rate_bpm: f64,
+    pub spo2_pct: f64,
+    pub temperature_c: f64,
+    pub systolic_mmhg: f64,
+    pub diastolic_mmhg: f64,
+    /// Beat-to-beat irregularity (SD, bpm) to show instead of the baseline's.
+    pub hr_irregularity_bpm: f64,
+    pub on_oxygen: bool,
+    pub consciousness: Consciousness,
+}
+
+impl Effects {
+    pub const NONE: Effects = Effects {
+        heart_rate_bpm: 0.0,
+        respiratory_rate_bpm: 0.0,
+        spo2_pct: 0.0,
+        temperature_c: 0.0,
+        systolic_mmhg: 0.0,
+        diastolic_mmhg: 0.0,
+        hr_irregularity_bpm: 0.0,
+        on_oxygen: false,
+        consciousness: Consciousness::A,
+    };
+}
+
+/// Piecewise-linear interpolation in a table of `(x, y)` points sorted by `x`.
+fn interpolate(table: &[(f64, f64)], x: f64) -> f64 {
+    if x <= table[0].0 {
+        return table[0].1;
+    }
+    for w in table.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if x <= x1 {
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+        }
+    }
+    table[table.len() - 1].1
+}
+
+/// Haemorrhage, ATLS (10th ed.) classes by fraction of blood volume lost: I < 15 %, II 15–30 %,
+/// III 30–40 %, IV > 40 %, with HR < 100, 100–120, 120–140, > 140. Rows: (loss, change).
+const BLEED_HR: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 22.0),
+    (0.30, 42.0),
+    (0.40, 60.0),
+    (0.45, 78.0),
+];
+/// Pulse pressure narrows in class II (diastolic up, systolic held) before systolic falls in III.
+const BLEED_SBP: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 0.0),
+    (0.30, -5.0),
+    (0.40, -30.0),
+    (0.45, -50.0),
+];
+const BLEED_DBP: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 5.0),
+    (0.30, 9.0),
+    (0.40, -8.0),
+    (0.45, -22.0),
+];
+const BLEED_RR: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 3.0),
+    (0.30, 9.0),
+    (0.40, 16.0),
+    (0.45, 21.0),
+];
+/// Blood volume lost at the peak of a severity-1 haemorrhage.
+const BLEED_MAX_LOSS: f64 = 0.45;
+
+/// ATLS class (1–4) for a fraction of blood volume lost.
+pub fn atls_class(loss: f64) -> u8 {
+    match loss {
+        l if l < 0.15 => 1,
+        l if l < 0.30 => 2,
+        l if l < 0.40 => 3,
+        _ => 4,
+    }
+}
+
+/// A scenario under way in one patient.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Active {
+    pub plan: Plan,
+    pub started_ms: i64,
+    /// Ground-truth episode number.
+    pub episode: u32,
+    /// The last stage announced in the truth file.
+    pub stage: Stage,
+    /// Haemorrhage: the last ATLS class announced.
+    pub class: u8,
+}
+
+impl Active {
+    pub fn new(plan: Plan, started_ms: i64, episode: u32) -> Self {
+        Active {
+            plan,
+            started_ms,
+            episode,
+            stage: if plan.kind == Kind::Recovery {
+                Stage::Treated
+            } else {
+                Stage::Onset
+            },
+            class: 1,
+        }
+    }
+
+    /// Level (0–1) of the deterioration and the stage at event time `t_ms`.
+    pub fn level_at(&self, t_ms: i64) -> (f64, Stage) {
+        let p = &self.plan;
+        let t = (t_ms - self.started_ms).max(0);
+        if p.kind == Kind::Recovery {
+            // Starts unwell and settles linearly over `onset`.
+            return if t >= p.onset_ms {
+                (0.0, Stage::Done)
+            } else {
+                (1.0 - t as f64 / p.onset_ms.max(1) as f64, Stage::Treated)
+            };
+        }
+        if t < p.onset_ms {
+            return (t as f64 / p.onset_ms.max(1) as f64, Stage::Onset);
+        }
+        let Some(hold) = p.hold_ms else {
+            return (1.0, Stage::Peak);
+        };
+        let t = t - p.onset_ms;
+        if t < hold {
+            return (1.0, Stage::Peak);
+        }
+        let t = t - hold;
+        if t < p.recover_ms {
+            (1.0 - t as f64 / p.recover_ms.max(1) as f64, Stage::Treated)
+        } else {
+            (0.0, Stage::Done)
+        }
+    }
+
+    /// Blood volume lost at `level` (haemorrhage).
+    pub fn blood_loss(&self, level: f64) -> f64 {
+        BLEED_MAX_LOSS * self.plan.severity * level
+    }
+
+    /// The change to the vital signs at `level` in `stage`.
+    pub fn effects(&self, level: f64, stage: Stage, base: &Baseline) -> Effects {
+        let s = self.plan.severity;
+        let x = s * level;
+        let treated = stage == Stage::Treated;
+        let mut e = Effects::NONE;
+        let confused_above = |limit: f64| {
+            if x > limit {
+                Consciousness::C
+            } else {
+                Consciousness::A
+            }
+        };
+        match self.plan.kind {
+            Kind::Sepsis => {
+                e.temperature_c = if self.plan.hypothermic {
+                    -1.6 * x
+                } else {
+                    2.3 * x
+                };
+                e.heart_rate_bpm = 28.0 * x;
+                e.respiratory_rate_bpm = 10.0 * x;
+                e.spo2_pct = -4.0 * x;
+                e.systolic_mmhg = -40.0 * x.powf(1.3);
+                e.diastolic_mmhg = -22.0 * x;
+                e.consciousness = confused_above(0.62);
+                e.on_oxygen = treated && x > 0.3;
+            }
+            Kind::Haemorrhage => {
+                let loss = self.blood_loss(level);
+                e.heart_rate_bpm = interpolate(BLEED_HR, loss);
+                e.systolic_mmhg = interpolate(BLEED_SBP, loss);
+                e.diastolic_mmhg = interpolate(BLEED_DBP, loss);
+                e.respiratory_rate_bpm = interpolate(BLEED_RR, loss);
+                e.spo2_pct = -2.0 * x;
+                e.consciousness = match atls_class(loss) {
+                    4 => Consciousness::V,
+                    3 => Consciousness::C,
+                    _ => Consciousness::A,
+                };
+            }
+            Kind::Hypoxia => {
+                e.spo2_pct = -18.0 * x;
+                e.respiratory_rate_bpm = 8.0 * x;
+                e.heart_rate_bpm = 18.0 * x;
+                e.consciousness = confused_above(0.85);
+                e.on_oxygen = treated;
+            }
+            Kind::Bradycardia => {
+                let target = 52.0 - 16.0 * s;
+                e.heart_rate_bpm = (target - base.heart_rate_bpm).min(0.0) * level;
+                e.systolic_mmhg = -15.0 * x;
+                e.diastolic_mmhg = -8.0 * x;
+                e.consciousness = confused_above(0.85);
+            }
+            Kind::AfRvr => {
+                let target = 120.0 + 50.0 * s;
+                e.heart_rate_bpm = (target - base.heart_rate_bpm).max(0.0) * level;
+                e.hr_irregularity_bpm = 6.0 + 12.0 * level;
+                e.systolic_mmhg = -12.0 * x;
+                e.diastolic_mmhg = -6.0 * x;
+            }
+            Kind::HypertensiveCrisis => {
+                e.systolic_mmhg = 80.0 * x;
+                e.diastolic_mmhg = 45.0 * x;
+                e.heart_rate_bpm = 8.0 * x;
+                e.respiratory_rate_bpm = 2.0 * x;
+                e.consciousness = confused_above(0.9);
+            }
+            Kind::Fever => {
+                e.temperature_c = 2.6 * x;
+            }
+            Kind::Recovery => {
+                e.temperature_c = 1.0 * x;
+                e.heart_rate_bpm = 22.0 * x;
+                e.respiratory_rate_bpm = 6.0 * x;
+                e.spo2_pct = -3.0 * x;
+                e.systolic_mmhg = -12.0 * x;
+                e.on_oxygen = level > 0.5;
+            }
+        }
+        e
+    }
+}
+
+/// One line of a scenario script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScriptEntry {
+    at: String,
+    patient: String,
+    scenario: Kind,
+    #[serde(default = "default_severity")]
+    severity: f64,
+    over: Option<String>,
+    treated_after: Option<String>,
+    recover_over: Option<String>,
+    #[serde(default)]
+    hypothermic: bool,
+}
+
+fn default_severity() -> f64 {
+    0.7
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ScriptFile {
+    Object { events: Vec<ScriptEntry> },
+    List(Vec<ScriptEntry>),
+}
+
+/// A scripted scenario: which patient (index on the ward), when, and what.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scripted {
+    pub at_ms: i64,
+    pub patient: u32,
+    pub plan: Plan,
+}
+
+/// The index of `PT-1000`-style id on a ward of `patients`.
+pub fn patient_index(id: &str, patients: u32) -> Option<u32> {
+    let n: u32 = id.strip_prefix("PT-")?.parse().ok()?;
+    let i = n.checked_sub(1000)?;
+    (i < patients).then_some(i)
+}
+
+/// Reads a scenario script. Times are `HH:MM[:SS]` or a duration (`90m`) after `--start`, or an
+/// RFC 3339 time. Sorted by time, stable for equal times.
+pub fn load_script(path: &Path, start: Timestamp, patients: u32) -> anyhow::Result<Vec<Scripted>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read scenario file {}", path.display()))?;
+    parse_script(&text, start, patients)
+        .with_context(|| format!("scenario file {}", path.display()))
+}
+
+/// Parses the text of a scenario script (see [`load_script`]).
+pub fn parse_script(text: &str, start: Timestamp, patients: u32) -> anyhow::Result<Vec<Scripted>> {
+    let file: ScriptFile = serde_json::from_str(text)?;
+    let entries = match file {
+        ScriptFile::Object { events } => events,
+        ScriptFile::List(events) => events,
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (n, e) in entries.into_iter().enumerate() {
+        let which = format!("event {} ({} {})", n + 1, e.patient, e.scenario.name());
+        let at_ms = if e.at.contains('T') {
+            Timestamp::parse(&e.at)
+                .map_err(|err| anyhow::anyhow!("{which}: {err}"))?
+                .millis()
+        } else {
+            start.millis()
+                + parse_offset_ms(&e.at).map_err(|err| anyhow::anyhow!("{which}: at: {err}"))?
+        };
+        let Some(patient) = patient_index(&e.patient, patients) else {
+            bail!(
+                "{which}: no patient {} on a ward of {patients} (PT-1000 to PT-{})",
+                e.patient,
+                999 + patients
+            );
+        };
+        if !(0.0..=1.0).contains(&e.severity) {
+            bail!("{which}: severity {} is outside 0–1", e.severity);
+        }
+        let span = |v: &Option<String>, field: &str, default: i64| -> anyhow::Result<i64> {
+            match v {
+                None => Ok(default),
+                Some(s) => {
+                    parse_duration_ms(s).map_err(|err| anyhow::anyhow!("{which}: {field}: {err}"))
+                }
+            }
+        };
+        let kind = e.scenario;
+        let plan = Plan {
+            kind,
+            severity: e.severity,
+            onset_ms: span(&e.over, "over", kind.default_onset_ms())?,
+            hold_ms: match &e.treated_after {
+                None => None,
+                Some(_) => Some(span(&e.treated_after, "treated_after", 0)?),
+            },
+            recover_ms: span(&e.recover_over, "recover_over", kind.default_recover_ms())?,
+            hypothermic: e.hypothermic,
+        };
+        out.push(Scripted {
+            at_ms,
+            patient,
+            plan,
+        });
+    }
+    out.sort_by_key(|s| s.at_ms);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cohort;
+
+    fn base() -> Baseline {
+        cohort::draw(&mut SimRng::new(1, 0)).1
+    }
+
+    #[test]
+    fn script_reads_offsets_absolute_times_and_defaults() {
+        let start = Timestamp::parse("2026-11-28T00:00:00.000Z").unwrap();
+        let s = parse_script(
+            r#"{"events":[
+                {"at":"01:00","patient":"PT-1001","scenario":"hypoxia","severity":1,"over":"4m","treated_after":"10m"},
+                {"at":"00:10","patient":"PT-1003","scenario":"sepsis","severity":0.8,"over":"3h"},
+                {"at":"2026-11-28T00:05:00Z","patient":"PT-1000","scenario":"fever"}
+            ]}"#,
+            start,
+            10,
+        )
+        .unwrap();
+        assert_eq!(s.iter().map(|e| e.patient).collect::<Vec<_>>(), [0, 3, 1]);
+        assert_eq!(s[1].at_ms - start.millis(), 600_000);
+        assert_eq!(s[1].plan.onset_ms, 3 * HOUR);
+        assert_eq!(s[1].plan.hold_ms, None);
+        assert_eq!(s[0].plan.severity, 0.7);
+        assert_eq!(s[2].plan.hold_ms, Some(600_000));
+    }
+
+    #[test]
+    fn script_errors_name_the_event() {
+        let start = Timestamp::from_millis(0);
+        let e = parse_script(
+            r#"[{"at":"00:10","patient":"PT-1010","scenario":"sepsis"}]"#,
+            start,
+            10,
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("event 1 (PT-1010 sepsis)"),
+            "{e:#}"
+        );
+        assert!(
+            parse_script(
+                r#"[{"at":"00:10","patient":"PT-1000","scenario":"flu"}]"#,
+                start,
+                10
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn time_course_ramps_holds_treats_and_ends() {
+        let plan = Plan {
+            kind: Kind::Sepsis,
+            severity: 1.0,
+            onset_ms: 100,
+            hold_ms: Some(50),
+            recover_ms: 100,
+            hypothermic: false,
+        };
+        let a = Active::new(plan, 1000, 1);
+        assert_eq!(a.level_at(1050), (0.5, Stage::Onset));
+        assert_eq!(a.level_at(1120), (1.0, Stage::Peak));
+        assert_eq!(a.level_at(1200), (0.5, Stage::Treated));
+        assert_eq!(a.level_at(1250).1, Stage::Done);
+    }
+
+    #[test]
+    fn haemorrhage_raises_hr_and_narrows_pulse_pressure_before_sbp_falls() {
+        let plan = Plan {
+            kind: Kind::Haemorrhage,
+            severity: 1.0,
+            onset_ms: 1,
+            hold_ms: None,
+            recover_ms: 1,
+            hypothermic: false,
+        };
+        let a = Active::new(plan, 0, 1);
+        let b = base();
+        // Class II: 15–30 % lost.
+        let class2 = a.effects(0.5, Stage::Onset, &b);
+        assert_eq!(atls_class(a.blood_loss(0.5)), 2);
+        assert!(class2.heart_rate_bpm > 20.0);
+        assert!(class2.systolic_mmhg > -5.0 && class2.diastolic_mmhg > 0.0);
+        let class4 = a.effects(1.0, Stage::Peak, &b);
+        assert!(class4.systolic_mmhg < -40.0);
+        assert_eq!(atls_class(a.blood_loss(1.0)), 4);
+    }
+}

@@ -1,0 +1,505 @@
+//! The ward: every patient's monitor read in turn, paced against the clock, written to the stream;
+//! scenarios and artifacts started and ended, and each change written to the truth file.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+use vitals_core::{LineWriter, Timestamp};
+
+use crate::artifact::{self, Artifacts, Change, Network, Outcome, Rates};
+use crate::clock::{Pacer, Speed};
+use crate::cohort::{self, Demographics};
+use crate::output::{TsCache, write_vitals};
+use crate::physiology::{Circadian, Model, Physiology, Reading};
+use crate::random::SimRng;
+use crate::scenario::{self, Active, Effects, Plan, Scripted, Stage};
+use crate::truth::{Category, Event, TruthEvent, TruthWriter};
+
+/// Everything a run needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub patients: u32,
+    pub interval_ms: i64,
+    pub start: Timestamp,
+    pub duration_ms: Option<i64>,
+    pub count: Option<u64>,
+    pub speed: Speed,
+    pub seed: u64,
+    pub events_per_day: f64,
+    pub script: Vec<Scripted>,
+    pub rates: Rates,
+    pub network: Network,
+}
+
+/// What a run did, for the summary on stderr.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub records: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    pub max_lag_ms: f64,
+    pub scenarios: u32,
+    pub artifacts: u32,
+}
+
+/// One bed: the patient and their monitor.
+#[derive(Debug)]
+struct Bed {
+    rng: SimRng,
+    who: Demographics,
+    body: Physiology,
+    scenario: Option<Active>,
+    artifacts: Artifacts,
+    next_random_ms: i64,
+    script_due_ms: i64,
+    seq: u64,
+}
+
+/// Where the next record goes: the stream, with late network records held back in a queue.
+struct Sink<W: Write> {
+    out: LineWriter<W>,
+    line: Vec<u8>,
+    late: BinaryHeap<Reverse<(i64, u64, Vec<u8>)>>,
+    late_order: u64,
+    written: u64,
+    limit: u64,
+}
+
+impl<W: Write> Sink<W> {
+    /// Writes the line in `self.line`; false once `--count` is reached.
+    fn emit(&mut self) -> anyhow::Result<bool> {
+        self.out
+            .write_line(&self.line)
+            .context("cannot write to stdout")?;
+        self.written += 1;
+        Ok(self.written < self.limit)
+    }
+
+    fn emit_late_until(&mut self, ts_ms: i64) -> anyhow::Result<bool> {
+        while let Some(Reverse((due, _, _))) = self.late.peek() {
+            if *due > ts_ms {
+                break;
+            }
+            let Some(Reverse((_, _, bytes))) = self.late.pop() else {
+                break;
+            };
+            self.line = bytes;
+            if !self.emit()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The simulation of a whole ward.
+pub struct Ward {
+    cfg: Config,
+    model: Model,
+    beds: Vec<Bed>,
+    /// Scripted scenarios not yet started, per patient (only patients that have any).
+    script: HashMap<u32, VecDeque<Scripted>>,
+    random_rate_per_ms: f64,
+    scenario_episodes: u32,
+    artifact_episodes: u32,
+    changes: Vec<Change>,
+}
+
+impl Ward {
+    pub fn new(cfg: Config) -> Self {
+        let model = Model::new(cfg.interval_ms);
+        let random_rate_per_ms = cfg.events_per_day / 86_400_000.0;
+        let start = cfg.start.millis();
+        let beds = (0..cfg.patients)
+            .map(|i| {
+                let mut rng = SimRng::new(cfg.seed, u64::from(i));
+                let (who, baseline) = cohort::draw(&mut rng);
+                let body = Physiology::new(baseline, &model, start, &mut rng);
+                let artifacts = Artifacts::new(&cfg.rates, start, &mut rng);
+                let next_random_ms = next_event(start, random_rate_per_ms, &mut rng);
+                Bed {
+                    rng,
+                    who,
+                    body,
+                    scenario: None,
+                    artifacts,
+                    next_random_ms,
+                    script_due_ms: i64::MAX,
+                    seq: 0,
+                }
+            })
+            .collect();
+        let mut ward = Ward {
+            model,
+            beds,
+            script: HashMap::new(),
+            random_rate_per_ms,
+            scenario_episodes: 0,
+            artifact_episodes: 0,
+            changes: Vec::new(),
+            cfg,
+        };
+        for s in std::mem::take(&mut ward.cfg.script) {
+            ward.script.entry(s.patient).or_default().push_back(s);
+        }
+        for (i, q) in &ward.script {
+            ward.beds[*i as usize].script_due_ms = q.front().map_or(i64::MAX, |s| s.at_ms);
+        }
+        ward
+    }
+
+    /// Runs until `--duration` or `--count` ends it (or the reader goes away), writing vitals lines
+    /// to `out` and the truth to `truth`.
+    pub fn run<W: Write>(&mut self, out: W, truth: &mut TruthWriter) -> anyhow::Result<Summary> {
+        let cfg = self.cfg.clone();
+        let n = i64::from(cfg.patients);
+        let interval = cfg.interval_ms;
+        let start = cfg.start.millis();
+        let end_ms = cfg
+            .duration_ms
+            .map_or(i64::MAX, |d| start.saturating_add(d));
+        let mut pacer = Pacer::new(cfg.speed, cfg.start);
+        let mut sink = Sink {
+            out: LineWriter::new(out),
+            line: Vec::with_capacity(512),
+            late: BinaryHeap::new(),
+            late_order: 0,
+            written: 0,
+            limit: cfg.count.unwrap_or(u64::MAX),
+        };
+        let mut summary = Summary::default();
+        let mut ts_cache = TsCache::default();
+        let mut circ_second = i64::MIN;
+        let mut circ = Circadian::at(0);
+        let network = cfg.network;
+        let artifacts_on = cfg.rates.any();
+        let mut more = sink.limit > 0;
+
+        'run: for cycle in 0i64.. {
+            if !more {
+                break;
+            }
+            let cycle_ms = start + cycle * interval;
+            for i in 0..cfg.patients {
+                // Monitors spread evenly over the interval, in bed order, so the stream stays in
+                // event-time order.
+                let ts_ms = cycle_ms + i64::from(i) * interval / n;
+                if ts_ms >= end_ms {
+                    break 'run;
+                }
+                if let Some(wait) = pacer.wait_for(ts_ms) {
+                    sink.out.flush().context("cannot write to stdout")?;
+                    truth.flush()?;
+                    std::thread::sleep(wait.min(Duration::from_secs(1)));
+                    // Wait out the rest, if any (a long wait for a future --start).
+                    while let Some(w) = pacer.wait_for(ts_ms) {
+                        std::thread::sleep(w.min(Duration::from_secs(1)));
+                    }
+                }
+                if !sink.late.is_empty() && !sink.emit_late_until(ts_ms)? {
+                    break 'run;
+                }
+                let second = ts_ms.div_euclid(1000);
+                if second != circ_second {
+                    circ_second = second;
+                    circ = Circadian::at(Timestamp::from_millis(second * 1000).millis_of_day());
+                }
+                let ts = Timestamp::from_millis(ts_ms);
+                let Some(reading) = self.read(i, ts, cycle == 0, &circ, artifacts_on, truth)?
+                else {
+                    continue;
+                };
+                let bed = &mut self.beds[i as usize];
+                let seq = bed.seq;
+                bed.seq += 1;
+                sink.line.clear();
+                write_vitals(&mut sink.line, &mut ts_cache, ts, i, seq, &reading);
+                summary.first_ts.get_or_insert(ts);
+                summary.last_ts = Some(ts);
+
+                if network.any() {
+                    let rng = &mut self.beds[i as usize].rng;
+                    let fault = if rng.chance(network.loss) {
+                        Some((artifact::NETWORK_LOSS, json!({"seq": seq})))
+                    } else if rng.chance(network.late) {
+                        let delay = rng
+                            .range(interval as f64, network.late_max_ms.max(interval) as f64)
+                            as i64;
+                        sink.late_order += 1;
+                        sink.late.push(Reverse((
+                            ts_ms + delay,
+                            sink.late_order,
+                            sink.line.clone(),
+                        )));
+                        Some((
+                            artifact::NETWORK_LATE,
+                            json!({"seq": seq, "delay_ms": delay}),
+                        ))
+                    } else if rng.chance(network.duplicate) {
+                        more = sink.emit()?;
+                        Some((artifact::NETWORK_DUPLICATE, json!({"seq": seq})))
+                    } else {
+                        None
+                    };
+                    if let Some((name, detail)) = fault {
+                        self.artifact_episodes += 1;
+                        let ep = self.artifact_episodes;
+                        for (event, detail) in [(Event::Start, Some(detail)), (Event::End, None)] {
+                            truth.write(&TruthEvent {
+                                ts,
+                                event,
+                                category: Category::Artifact,
+                                name,
+                                episode: ep,
+                                patient: i,
+                                phase: None,
+                                severity: None,
+                                detail,
+                            })?;
+                        }
+                        if name != artifact::NETWORK_DUPLICATE {
+                            continue;
+                        }
+                        if !more {
+                            break 'run;
+                        }
+                    }
+                }
+                more = sink.emit()?;
+                if !more {
+                    break 'run;
+                }
+            }
+        }
+        // Late records still held arrive after the last reading.
+        if more {
+            sink.emit_late_until(i64::MAX)?;
+        }
+        sink.out.flush().context("cannot write to stdout")?;
+        truth.finish()?;
+        summary.records = sink.written;
+        summary.max_lag_ms = pacer.max_lag_ms();
+        summary.scenarios = self.scenario_episodes;
+        summary.artifacts = self.artifact_episodes;
+        Ok(summary)
+    }
+
+    /// One reading of bed `i` at `ts`: starts and ends scenarios and artifacts, steps the
+    /// physiology. `None` when the device sends nothing.
+    fn read(
+        &mut self,
+        i: u32,
+        ts: Timestamp,
+        first: bool,
+        circ: &Circadian,
+        artifacts_on: bool,
+        truth: &mut TruthWriter,
+    ) -> anyhow::Result<Option<Reading>> {
+        let t = ts.millis();
+        let bed = &mut self.beds[i as usize];
+        if first && truth.is_enabled() {
+            truth.write(&admission(i, ts, bed))?;
+        }
+
+        if t >= bed.script_due_ms {
+            let queue = self.script.get_mut(&i).expect("a due script has a queue");
+            while queue.front().is_some_and(|s| s.at_ms <= t) {
+                let s = queue.pop_front().expect("front exists");
+                if let Some(old) = bed.scenario.take() {
+                    truth.write(&scenario_event(
+                        ts,
+                        Event::End,
+                        i,
+                        &old,
+                        None,
+                        Some(json!({"superseded": true})),
+                    ))?;
+                }
+                self.scenario_episodes += 1;
+                let active = Active::new(s.plan, t, self.scenario_episodes);
+                truth.write(&scenario_start(ts, i, &active, "script"))?;
+                bed.scenario = Some(active);
+            }
+            bed.script_due_ms = queue.front().map_or(i64::MAX, |s| s.at_ms);
+        }
+        if t >= bed.next_random_ms {
+            bed.next_random_ms = next_event(t, self.random_rate_per_ms, &mut bed.rng);
+            let plan = Plan::random(&mut bed.rng);
+            // A patient already deteriorating is not given a second scenario on top.
+            if bed.scenario.is_none() {
+                self.scenario_episodes += 1;
+                let active = Active::new(plan, t, self.scenario_episodes);
+                truth.write(&scenario_start(ts, i, &active, "random"))?;
+                bed.scenario = Some(active);
+            }
+        }
+
+        let mut fx = Effects::NONE;
+        if let Some(active) = &mut bed.scenario {
+            let (level, stage) = active.level_at(t);
+            if stage == Stage::Done {
+                truth.write(&scenario_event(ts, Event::End, i, active, None, None))?;
+                bed.scenario = None;
+            } else {
+                if stage != active.stage {
+                    active.stage = stage;
+                    truth.write(&scenario_event(
+                        ts,
+                        Event::Phase,
+                        i,
+                        active,
+                        Some(stage.name()),
+                        None,
+                    ))?;
+                }
+                if active.plan.kind == scenario::Kind::Haemorrhage {
+                    let class = scenario::atls_class(active.blood_loss(level));
+                    if class > active.class {
+                        active.class = class;
+                        let name = ["class_i", "class_ii", "class_iii", "class_iv"]
+                            [usize::from(class - 1)];
+                        truth.write(&scenario_event(
+                            ts,
+                            Event::Phase,
+                            i,
+                            active,
+                            Some(name),
+                            None,
+                        ))?;
+                    }
+                }
+                fx = active.effects(level, stage, &bed.body.baseline);
+            }
+        }
+
+        let mut reading = bed.body.step(t, &self.model, circ, &fx, &mut bed.rng);
+
+        if artifacts_on {
+            self.changes.clear();
+            let outcome = bed.artifacts.apply(
+                t,
+                self.model.dt_s(),
+                &mut reading,
+                &mut bed.body.battery_pct,
+                &mut bed.body.on_mains,
+                &self.cfg.rates,
+                &mut bed.rng,
+                &mut self.artifact_episodes,
+                &mut self.changes,
+            );
+            for c in &self.changes {
+                let (event, kind, episode, phase, detail) = match c {
+                    Change::Start {
+                        kind,
+                        episode,
+                        detail,
+                    } => (Event::Start, kind, episode, None, Some(detail.clone())),
+                    Change::Phase {
+                        kind,
+                        episode,
+                        phase,
+                    } => (Event::Phase, kind, episode, Some(*phase), None),
+                    Change::End { kind, episode } => (Event::End, kind, episode, None, None),
+                };
+                truth.write(&TruthEvent {
+                    ts,
+                    event,
+                    category: Category::Artifact,
+                    name: kind.name(),
+                    episode: *episode,
+                    patient: i,
+                    phase,
+                    severity: None,
+                    detail,
+                })?;
+            }
+            if outcome == Outcome::Silent {
+                return Ok(None);
+            }
+        }
+        Ok(Some(reading))
+    }
+}
+
+fn next_event(t_ms: i64, rate_per_ms: f64, rng: &mut SimRng) -> i64 {
+    let wait = rng.exponential(rate_per_ms);
+    if wait.is_finite() && wait < 1e15 {
+        t_ms + wait.ceil() as i64
+    } else {
+        i64::MAX
+    }
+}
+
+fn admission(i: u32, ts: Timestamp, bed: &Bed) -> TruthEvent {
+    let b = &bed.body.baseline;
+    let r1 = |v: f64| (v * 10.0).round() / 10.0;
+    TruthEvent {
+        ts,
+        event: Event::Admit,
+        category: Category::Patient,
+        name: bed.who.profile.name(),
+        episode: 0,
+        patient: i,
+        phase: None,
+        severity: None,
+        detail: Some(json!({
+            "age": bed.who.age,
+            "sex": bed.who.sex.code(),
+            "profile": bed.who.profile.name(),
+            "spo2_scale": bed.who.profile.spo2_scale(),
+            "nibp_interval_s": bed.body.nibp_every_s,
+            "baseline": {
+                "heart_rate_bpm": r1(b.heart_rate_bpm),
+                "respiratory_rate_bpm": r1(b.respiratory_rate_bpm),
+                "spo2_pct": r1(b.spo2_pct),
+                "temperature_c": r1(b.temperature_c),
+                "systolic_mmhg": r1(b.systolic_mmhg),
+                "diastolic_mmhg": r1(b.diastolic_mmhg),
+            },
+        })),
+    }
+}
+
+fn scenario_event(
+    ts: Timestamp,
+    event: Event,
+    patient: u32,
+    a: &Active,
+    phase: Option<&'static str>,
+    detail: Option<serde_json::Value>,
+) -> TruthEvent {
+    TruthEvent {
+        ts,
+        event,
+        category: Category::Scenario,
+        name: a.plan.kind.name(),
+        episode: a.episode,
+        patient,
+        phase,
+        severity: Some(a.plan.severity),
+        detail,
+    }
+}
+
+fn scenario_start(ts: Timestamp, patient: u32, a: &Active, source: &str) -> TruthEvent {
+    let p = &a.plan;
+    let mut detail = json!({
+        "source": source,
+        "onset_s": p.onset_ms / 1000,
+        "treated_after_s": p.hold_ms.map(|h| h / 1000),
+        "recover_s": p.recover_ms / 1000,
+    });
+    if p.kind == scenario::Kind::Sepsis {
+        detail["hypothermic"] = json!(p.hypothermic);
+    }
+    let phase = if p.kind == scenario::Kind::Haemorrhage {
+        "class_i"
+    } else {
+        a.stage.name()
+    };
+    scenario_event(ts, Event::Start, patient, a, Some(phase), Some(detail))
+}

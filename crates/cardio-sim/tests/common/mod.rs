@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests: run the real binary and read what it wrote.
+
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+use vitals_core::{Record, Vitals, parse_record};
+
+pub const START: &str = "2026-11-28T00:00:00Z";
+
+pub fn sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cardio-sim"))
+}
+
+/// Runs `cardio-sim` at full speed from a fixed start with `args`; panics unless it exits 0.
+pub fn run(args: &[&str]) -> Output {
+    let out = sim()
+        .args(["--speed", "max", "--start", START, "--quiet"])
+        .args(args)
+        .output()
+        .expect("cardio-sim runs");
+    assert!(
+        out.status.success(),
+        "cardio-sim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Every stdout line as a parsed vitals record; panics on a line that is not one.
+pub fn vitals(out: &Output) -> Vec<Vitals> {
+    String::from_utf8(out.stdout.clone())
+        .expect("UTF-8")
+        .lines()
+        .map(|l| match parse_record(l) {
+            Ok(Record::Vitals(v)) => v,
+            other => panic!("not a vitals line: {l}: {other:?}"),
+        })
+        .collect()
+}
+
+/// Lines of a JSON Lines file as JSON values.
+pub fn json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("file exists")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+pub fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+pub fn sd(xs: &[f64]) -> f64 {
+    let m = mean(xs);
+    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+}
