@@ -34,6 +34,7 @@ the schema file); the Rust test turns 77 into a failure when CI is set.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -173,16 +174,21 @@ def show(p: subprocess.CompletedProcess) -> str:
 
 
 def read_lake(lake: Path) -> dict[str, list[dict]]:
-    hidden = [p for p in lake.rglob(".*") if p.is_file()]
-    if hidden:
-        raise Failed(f"files left unpublished in the lake: {[str(p.relative_to(lake)) for p in hidden]}")
+    """Rows of the lake's data folders (vitals/, alerts/, _rejected/); fails on an unpublished file."""
     out: dict[str, list[dict]] = {}
-    for f in sorted(lake.rglob("*.jsonl")):
-        rel = f.relative_to(lake)
-        if not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}", rel.parts[1] if len(rel.parts) > 2 else ""):
-            raise Failed(f"lake file outside a date=YYYY-MM-DD partition: {rel}")
-        rows = [json.loads(line) for line in f.read_text().splitlines() if line]
-        out.setdefault(rel.parts[0], []).extend(rows)
+    for folder in ("vitals", "alerts", "_rejected"):
+        root = lake / folder
+        if not root.exists():
+            continue
+        hidden = [p for p in root.rglob(".*") if p.is_file()]
+        if hidden:
+            raise Failed(f"files left unpublished in the lake: {[str(p.relative_to(lake)) for p in hidden]}")
+        for f in sorted(root.rglob("*.jsonl")):
+            rel = f.relative_to(lake)
+            if len(rel.parts) != 3 or not re.fullmatch(r"date=\d{4}-\d{2}-\d{2}", rel.parts[1]):
+                raise Failed(f"lake file outside a date=YYYY-MM-DD partition: {rel}")
+            rows = [json.loads(line) for line in f.read_text().splitlines() if line]
+            out.setdefault(folder, []).extend(rows)
     return out
 
 
@@ -327,6 +333,31 @@ def check_consistency(args) -> None:
                 escapes.append(f"{rs.relative_to(REPO)} includes {inc}")
     expect(not escapes, f"no crate source includes a file outside crates/, which the image does not copy ({escapes})")
 
+    # The stub layer loads: cargo accepts the manifests with docker/stub-sources.sh's sources alone.
+    with tempfile.TemporaryDirectory(prefix="cardio-stubs-") as t:
+        tmp = Path(t)
+        for f in ("Cargo.toml", "Cargo.lock", *(f"{m}/Cargo.toml" for m in members)):
+            (tmp / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / f, tmp / f)
+        p = subprocess.run(["sh", str(REPO / "docker/stub-sources.sh"), *(f"{m}/Cargo.toml" for m in members)],
+                           cwd=tmp, capture_output=True, text=True)
+        # `cargo build -p <no such package>` parses every manifest, declared targets included (a
+        # [[bench]] without its file is an error there), then stops before compiling anything.
+        cargo = os.environ.get("CARGO", "cargo")
+        q = subprocess.run([cargo, "build", "--offline", "-p", "__stub_probe__"], cwd=tmp, capture_output=True,
+                           text=True, env=dict(os.environ, CARGO_TARGET_DIR=str(tmp / "target")))
+        loaded = p.returncode == 0 and "did not match any packages" in q.stderr
+        expect(loaded, "cargo loads the workspace from its manifests and docker/stub-sources.sh's stubs"
+               + ("" if loaded else f":\n{p.stderr}{q.stderr}"))
+
+    # .dockerignore keeps build output and lake data out of the context, and nothing the build copies.
+    ignore = [l.strip() for l in (REPO / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")]
+    for must in (".git", "target", "target-*", "med_data_lake", "**/node_modules"):
+        expect(must in ignore, f".dockerignore leaves out {must}")
+    sources = [re.split(r"\s+", a)[0] for _, i, a in df if i == "COPY" and not a.startswith("--from")]
+    ignored = [src for src in sources for pat in ignore if fnmatch.fnmatch(src.rstrip("/"), pat) or src.startswith(pat + "/")]
+    expect(not ignored, f".dockerignore leaves in every file the Dockerfile copies ({ignored})")
+
     # User: non-root, numeric, the same as the compose services run as.
     user = expand(last("USER"))
     expect(bool(re.fullmatch(r"[1-9]\d*:[1-9]\d*", user)), f"the image runs as a numeric non-root UID:GID ({user})")
@@ -392,6 +423,9 @@ def check_consistency(args) -> None:
     if bin_dir is not None:
         archive_help = subprocess.run([bin_dir / "cardio-archive", "--help"], capture_output=True, text=True).stdout
         expect("SIGTERM" in archive_help, "cardio-archive --help promises to publish on SIGTERM")
+        m = re.search(r"--lake <DIR>.*?\[default: ([^\]]+)\]", archive_help, re.S)
+        expect(bool(m) and m.group(1) == "./med_data_lake",
+               f"cardio-archive's default --lake is ./med_data_lake, the mount below WORKDIR ({m and m.group(1)})")
 
     # Kafka: keyed producers, one consumer group per stage, partitions for the replicas.
     for name in ("sim", "alert"):

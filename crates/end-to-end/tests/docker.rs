@@ -48,7 +48,21 @@ fn check(name: &str, with_binaries: bool) {
     eprint!("{stderr}");
     match out.status.code() {
         Some(0) => {}
-        Some(SKIPPED) => missing_tool(stdout.trim().trim_start_matches("SKIPPED: ")),
+        Some(SKIPPED) => {
+            // check_compose.py says "SKIPPED: <what is missing>; install with ...".
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with("SKIPPED: "))
+                .unwrap_or("");
+            let what = line
+                .trim_start_matches("SKIPPED: ")
+                .split("; install with")
+                .next();
+            missing_tool(
+                what.filter(|w| !w.is_empty())
+                    .unwrap_or("a tool is missing"),
+            );
+        }
         _ => panic!("docker check `{name}` failed ({}):\n{stderr}", out.status),
     }
 }
