@@ -6,6 +6,7 @@
 //! order, with the same ids.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use vitals_core::news2::{self, Observations, Score};
 use vitals_core::plausibility::{self, Implausible};
@@ -19,6 +20,34 @@ use crate::rules_file::{CompiledRule, Config};
 
 /// How often (event time) the watermark sweep looks for silent devices and idle patients.
 const SWEEP_EVERY_MS: i64 = 1000;
+
+/// A small, fast, fixed hash for patient ids (the idea of rustc's FxHash): the map is looked up once
+/// per record, where SipHash's defence against chosen keys costs more than the rest of the lookup
+/// and patient ids come from the hospital's own devices.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<V> = HashMap<String, V, BuildHasherDefault<IdHasher>>;
 
 /// What one patient's monitor has told us so far.
 #[derive(Debug)]
@@ -74,7 +103,9 @@ pub struct News2 {
 #[derive(Debug)]
 pub struct Engine {
     cfg: Config,
-    patients: HashMap<String, Patient>,
+    patients: IdMap<Patient>,
+    /// Indices of the `device_silent` rules (the same in every rule set).
+    silent_rules: Vec<usize>,
     watermark: i64,
     next_sweep: i64,
     pub stats: Stats,
@@ -84,9 +115,17 @@ pub struct Engine {
 impl Engine {
     pub fn new(cfg: Config) -> Self {
         let n = cfg.rules().len();
+        let silent_rules = cfg
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.rule.trigger, Trigger::DeviceSilent { .. }))
+            .map(|(i, _)| i)
+            .collect();
         Engine {
             cfg,
-            patients: HashMap::new(),
+            silent_rules,
+            patients: IdMap::default(),
             watermark: i64::MIN,
             next_sweep: i64::MIN,
             stats: Stats {
@@ -181,8 +220,11 @@ impl Engine {
         };
         let set = &cfg.sets[p.set as usize];
 
-        let sbp_now = plausibility::plausible_value(v, Vital::Systolic).map(|x| x as i32);
-        let temp_now = plausibility::plausible_value(v, Vital::Temperature);
+        let faults = plausibility::check(v);
+        let vals = plausible_values(v, &faults);
+        let int = |vital: Vital| vals[vital as usize].map(|x| x as i32);
+        let sbp_now = int(Vital::Systolic);
+        let temp_now = vals[Vital::Temperature as usize];
         if fresh {
             if let Some(s) = sbp_now {
                 p.sbp.update(s, now);
@@ -192,11 +234,11 @@ impl Engine {
             }
         }
         let obs = Observations {
-            respiratory_rate_bpm: plausible_int(v, Vital::RespiratoryRate),
-            spo2_pct: plausible_int(v, Vital::Spo2),
+            respiratory_rate_bpm: int(Vital::RespiratoryRate),
+            spo2_pct: int(Vital::Spo2),
             on_oxygen: v.on_oxygen,
             systolic_mmhg: sbp_now.or_else(|| p.sbp.at(now, cfg.carry_bp_ms)),
-            heart_rate_bpm: plausible_int(v, Vital::HeartRate),
+            heart_rate_bpm: int(Vital::HeartRate),
             consciousness: v.consciousness,
             temperature_c: temp_now.or_else(|| p.temp.at(now, cfg.carry_temp_ms)),
         };
@@ -213,12 +255,11 @@ impl Engine {
         p.seq = v.seq;
         p.last_ts = now;
 
-        let faults = plausibility::check(v);
         for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
             if !rule.enabled {
                 continue;
             }
-            let Some((ev, value)) = evidence(rule, v, score.as_ref(), &faults) else {
+            let Some((ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
                 continue;
             };
             let before = alarm.active().copied();
@@ -260,6 +301,7 @@ impl Engine {
             cfg,
             patients,
             stats,
+            silent_rules,
             ..
         } = self;
         let evict_ms = cfg.evict_after_ms;
@@ -287,7 +329,8 @@ impl Engine {
                 stats.evicted_span_ms += p.last_ts - p.first_ts;
                 return false;
             }
-            for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
+            for &i in silent_rules.iter() {
+                let (rule, alarm) = (&set.rules[i], &mut p.alarms[i]);
                 let Trigger::DeviceSilent { after_s } = rule.rule.trigger else {
                     continue;
                 };
@@ -318,8 +361,23 @@ impl Engine {
     }
 }
 
-fn plausible_int(v: &Vitals, vital: Vital) -> Option<i32> {
-    plausibility::plausible_value(v, vital).map(|x| x as i32)
+/// Every vital's value when present and plausible (`plausibility::plausible_value` for all seven at
+/// once, from the faults already found), indexed by `Vital as usize`.
+fn plausible_values(v: &Vitals, faults: &[Implausible]) -> [Option<f64>; 7] {
+    let mut vals = [None; 7];
+    for vital in Vital::ALL {
+        vals[vital as usize] = v.get(vital);
+    }
+    for f in faults {
+        vals[f.vital as usize] = None;
+    }
+    if let (Some(s), Some(d)) = (v.systolic_mmhg, v.diastolic_mmhg)
+        && s <= d
+    {
+        vals[Vital::Systolic as usize] = None;
+        vals[Vital::Diastolic as usize] = None;
+    }
+    vals
 }
 
 fn count(stats: &mut Stats, rule: usize, tr: Transition) {
@@ -333,13 +391,13 @@ fn count(stats: &mut Stats, rule: usize, tr: Transition) {
 /// What one reading says about one rule, with the value the rule looks at.
 fn evidence(
     rule: &CompiledRule,
-    v: &Vitals,
+    vals: &[Option<f64>; 7],
     score: Option<&Score>,
     faults: &[Implausible],
 ) -> Option<(Evidence, Option<f64>)> {
     match &rule.rule.trigger {
         Trigger::Threshold { vital, when, clear } => {
-            let x = plausibility::plausible_value(v, *vital)?;
+            let x = vals[*vital as usize]?;
             let alarm = when.holds(x);
             Some((
                 Evidence {

@@ -1,0 +1,431 @@
+//! The alarm engine's behaviour, reading by reading, through the library (no process, no clock).
+
+use cardio_alert::engine::Engine;
+use cardio_alert::rules_file::{Config, Overrides, RulesFile, parse_rules_file};
+use vitals_core::rules::{Op, Trigger, default_rules};
+use vitals_core::{Alert, AlertState, Priority, Timestamp, Vital, Vitals};
+
+const T0: i64 = 1_795_824_000_000; // 2026-11-28T00:00:00Z
+
+/// A calm adult: every clearing condition of the default rules holds.
+fn normal(patient: &str, s: i64, seq: u64) -> Vitals {
+    let mut v = Vitals::empty(Timestamp(T0 + s * 1000), patient, "D-1", seq);
+    v.heart_rate_bpm = Some(75);
+    v.spo2_pct = Some(97);
+    v.respiratory_rate_bpm = Some(16);
+    v.temperature_c = Some(36.8);
+    v.systolic_mmhg = Some(120);
+    v.diastolic_mmhg = Some(80);
+    v.battery_pct = Some(90);
+    v
+}
+
+fn set(v: &mut Vitals, vital: Vital, x: f64) {
+    match vital {
+        Vital::HeartRate => v.heart_rate_bpm = Some(x as i32),
+        Vital::Spo2 => v.spo2_pct = Some(x as i32),
+        Vital::RespiratoryRate => v.respiratory_rate_bpm = Some(x as i32),
+        Vital::Temperature => v.temperature_c = Some(x),
+        Vital::Systolic => v.systolic_mmhg = Some(x as i32),
+        Vital::Diastolic => v.diastolic_mmhg = Some(x as i32),
+        Vital::Battery => v.battery_pct = Some(x as i32),
+    }
+}
+
+/// Feeds one patient's readings at 1 Hz from second `from`; `f(s)` changes the reading at second s.
+struct Feed {
+    engine: Engine,
+    alerts: Vec<Alert>,
+    news2: Vec<Option<u8>>,
+    seq: u64,
+}
+
+impl Feed {
+    fn new(cfg: Config) -> Self {
+        Feed {
+            engine: Engine::new(cfg),
+            alerts: vec![],
+            news2: vec![],
+            seq: 0,
+        }
+    }
+
+    fn push(&mut self, v: &Vitals) {
+        let n = self.engine.on_vitals(v, &mut self.alerts);
+        self.news2.push(n.score);
+    }
+
+    fn run(&mut self, seconds: std::ops::Range<i64>, f: impl Fn(&mut Vitals)) {
+        for s in seconds {
+            let mut v = normal("PT-1", s, self.seq);
+            self.seq += 1;
+            f(&mut v);
+            self.push(&v);
+        }
+    }
+
+    fn events(&self, rule: &str) -> Vec<(AlertState, Priority, i64)> {
+        self.alerts
+            .iter()
+            .filter(|a| a.rule == rule)
+            .map(|a| (a.state, a.priority, (a.ts.millis() - T0) / 1000))
+            .collect()
+    }
+}
+
+/// A value that meets a condition: the limit itself when inclusive, one unit past it when strict.
+fn meeting(op: Op, limit: f64) -> f64 {
+    match op {
+        Op::Lt => limit - 1.0,
+        Op::Gt => limit + 1.0,
+        Op::Le | Op::Ge => limit,
+    }
+}
+
+#[test]
+fn every_threshold_rule_ignores_a_dip_shorter_than_its_delay() {
+    for rule in default_rules() {
+        let Trigger::Threshold { vital, when, .. } = rule.trigger else {
+            continue;
+        };
+        let delay = rule.delay_s as i64;
+        if delay == 0 {
+            continue;
+        }
+        let mut f = Feed::new(Config::defaults());
+        f.run(0..10, |_| {});
+        f.run(10..10 + delay, |v| {
+            set(v, vital, meeting(when.op, when.limit))
+        });
+        f.run(10 + delay..100, |_| {});
+        assert_eq!(f.events(&rule.name), vec![], "{}", rule.name);
+    }
+}
+
+#[test]
+fn every_threshold_rule_raises_once_and_clears_once_for_a_longer_condition() {
+    for rule in default_rules() {
+        let Trigger::Threshold { vital, when, .. } = rule.trigger else {
+            continue;
+        };
+        let delay = rule.delay_s as i64;
+        let hold = rule.clear_hold_s as i64;
+        let mut f = Feed::new(Config::defaults());
+        f.run(0..10, |_| {});
+        f.run(10..10 + delay + 20, |v| {
+            set(v, vital, meeting(when.op, when.limit))
+        });
+        let back = 10 + delay + 20;
+        f.run(back..back + hold + 30, |_| {});
+        let ev = f.events(&rule.name);
+        assert_eq!(ev.len(), 2, "{}: {ev:?}", rule.name);
+        assert_eq!(ev[0].0, AlertState::Raised, "{}", rule.name);
+        assert_eq!(ev[0].2, 10 + delay, "{} raised after its delay", rule.name);
+        assert_eq!(ev[1].0, AlertState::Cleared, "{}", rule.name);
+        assert_eq!(ev[1].2, back + hold, "{} cleared after its hold", rule.name);
+        let ids: Vec<_> = f
+            .alerts
+            .iter()
+            .filter(|a| a.rule == rule.name)
+            .map(|a| &a.alert_id)
+            .collect();
+        assert_eq!(ids[0], ids[1], "one alert_id per episode");
+    }
+}
+
+#[test]
+fn spo2_low_message_says_value_limit_and_time() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..30, |v| v.spo2_pct = Some(86));
+    let a = f.alerts.iter().find(|a| a.rule == "spo2_low").unwrap();
+    assert_eq!(a.message, "SpO2 86% below 90% for 15 s");
+    assert_eq!(a.value, Some(86.0));
+    assert_eq!(a.limit, Some(90.0));
+    assert_eq!(a.vital, Some(Vital::Spo2));
+}
+
+#[test]
+fn fever_escalates_once_from_low_to_medium() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..70, |v| v.temperature_c = Some(38.4));
+    f.run(70..80, |v| v.temperature_c = Some(39.4));
+    f.run(80..90, |v| v.temperature_c = Some(38.5));
+    f.run(90..100, |v| v.temperature_c = Some(39.6));
+    f.run(100..110, |_| {});
+    let ev = f.events("temp_high");
+    assert_eq!(
+        ev,
+        vec![
+            (AlertState::Raised, Priority::Low, 60),
+            (AlertState::Escalated, Priority::Medium, 70),
+            (AlertState::Cleared, Priority::Medium, 100),
+        ]
+    );
+}
+
+#[test]
+fn an_alarm_that_persists_escalates_after_its_time() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules.toml");
+    let cfg = Config::load(&path, &Overrides::default()).unwrap();
+    let mut f = Feed::new(cfg);
+    f.run(0..200, |v| v.spo2_pct = Some(88));
+    let ev = f.events("spo2_low");
+    assert_eq!(
+        ev,
+        vec![
+            (AlertState::Raised, Priority::Medium, 15),
+            (AlertState::Escalated, Priority::High, 135),
+        ]
+    );
+}
+
+#[test]
+fn a_latching_alarm_stays_raised_for_its_latch_time() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules.toml");
+    let cfg = Config::load(&path, &Overrides::default()).unwrap();
+    let mut f = Feed::new(cfg);
+    f.run(0..3, |v| v.spo2_pct = Some(80));
+    f.run(3..60, |_| {});
+    assert_eq!(
+        f.events("spo2_desat"),
+        vec![
+            (AlertState::Raised, Priority::High, 0),
+            (AlertState::Cleared, Priority::High, 32),
+        ],
+        "latched 30 s past the last reading below 85 % (second 2)"
+    );
+    let mut plain = Feed::new(Config::defaults());
+    plain.run(0..3, |v| v.spo2_pct = Some(80));
+    plain.run(3..60, |_| {});
+    assert_eq!(plain.events("spo2_desat")[1].2, 3);
+}
+
+#[test]
+fn news2_carries_bp_and_temperature_forward_for_60_minutes_then_goes_null() {
+    let mut f = Feed::new(Config::defaults());
+    let sparse = |v: &mut Vitals| {
+        v.systolic_mmhg = None;
+        v.diastolic_mmhg = None;
+        v.temperature_c = None;
+    };
+    f.run(0..1, |_| {});
+    f.run(3599..3601, sparse);
+    f.run(3601..3602, sparse);
+    assert_eq!(f.news2, vec![Some(0), Some(0), Some(0), None]);
+    let mut g = Feed::new(Config::defaults());
+    g.run(0..1, sparse);
+    assert_eq!(g.news2, vec![None], "nothing to carry before the first BP");
+}
+
+#[test]
+fn news2_urgent_then_emergency_then_back_down() {
+    let mut f = Feed::new(Config::defaults());
+    // RR 25 (3) + SpO2 93 (2) = 5: urgent. Add HR 131 (3): 8, emergency.
+    f.run(0..5, |v| {
+        v.respiratory_rate_bpm = Some(25);
+        v.spo2_pct = Some(93);
+    });
+    f.run(5..10, |v| {
+        v.respiratory_rate_bpm = Some(25);
+        v.spo2_pct = Some(93);
+        v.heart_rate_bpm = Some(131);
+    });
+    f.run(10..15, |v| {
+        v.respiratory_rate_bpm = Some(25);
+        v.spo2_pct = Some(93);
+    });
+    f.run(15..20, |_| {});
+    assert_eq!(
+        f.events("news2_urgent"),
+        vec![
+            (AlertState::Raised, Priority::Medium, 0),
+            (AlertState::Cleared, Priority::Medium, 15)
+        ]
+    );
+    assert_eq!(
+        f.events("news2_emergency"),
+        vec![
+            (AlertState::Raised, Priority::High, 5),
+            (AlertState::Cleared, Priority::High, 10)
+        ]
+    );
+}
+
+#[test]
+fn an_implausible_value_is_a_sensor_fault_and_never_a_clinical_alarm() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..20, |v| v.heart_rate_bpm = Some(350));
+    f.run(20..25, |_| {});
+    assert_eq!(
+        f.events("sensor_fault"),
+        vec![
+            (AlertState::Raised, Priority::Low, 0),
+            (AlertState::Cleared, Priority::Low, 20)
+        ]
+    );
+    assert!(f.events("hr_extreme_high").is_empty());
+    assert!(f.events("hr_high").is_empty());
+    assert!(
+        f.news2[..20].iter().all(Option::is_none),
+        "no NEWS2 from a fault"
+    );
+    let a = f.alerts.iter().find(|a| a.rule == "sensor_fault").unwrap();
+    assert_eq!(a.vital, Some(Vital::HeartRate));
+    assert!(a.message.contains("HR 350"), "{}", a.message);
+}
+
+#[test]
+fn battery_low_escalates_below_10_and_clears_at_25() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..5, |v| v.battery_pct = Some(19));
+    f.run(5..10, |v| v.battery_pct = Some(9));
+    f.run(10..15, |v| v.battery_pct = Some(22));
+    f.run(15..20, |v| v.battery_pct = Some(26));
+    assert_eq!(
+        f.events("battery_low"),
+        vec![
+            (AlertState::Raised, Priority::Low, 0),
+            (AlertState::Escalated, Priority::Medium, 5),
+            (AlertState::Cleared, Priority::Medium, 15)
+        ]
+    );
+    assert!(
+        f.alerts
+            .iter()
+            .all(|a| a.kind == vitals_core::AlertKind::Technical)
+    );
+}
+
+#[test]
+fn a_silent_device_raises_device_silent_from_the_watermark_and_clears_on_its_next_reading() {
+    let mut e = Engine::new(Config::defaults());
+    let mut out = vec![];
+    for s in 0..100u64 {
+        e.on_vitals(&normal("PT-A", s as i64, s), &mut out);
+        if !(10..50).contains(&s) {
+            e.on_vitals(&normal("PT-B", s as i64, s), &mut out);
+        }
+    }
+    let ev: Vec<_> = out
+        .iter()
+        .filter(|a| a.rule == "device_silent")
+        .map(|a| (a.patient_id.as_str(), a.state, (a.ts.millis() - T0) / 1000))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("PT-B", AlertState::Raised, 39),
+            ("PT-B", AlertState::Cleared, 50)
+        ]
+    );
+}
+
+#[test]
+fn seq_gaps_are_counted_as_lost_readings() {
+    let mut e = Engine::new(Config::defaults());
+    let mut out = vec![];
+    for (s, seq) in [(0, 0), (1, 1), (5, 5), (6, 6), (9, 10)] {
+        e.on_vitals(&normal("PT-1", s, seq), &mut out);
+    }
+    assert_eq!(e.stats.gaps, 2);
+    assert_eq!(e.stats.lost_readings, 3 + 3);
+    assert_eq!(e.gaps[0].from_seq, 2);
+    assert_eq!(e.gaps[0].lost, 3);
+}
+
+#[test]
+fn a_late_record_does_not_reraise_a_cleared_alarm_and_a_duplicate_does_not_count_twice() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..5, |v| v.spo2_pct = Some(80));
+    f.run(5..10, |_| {});
+    assert_eq!(f.events("spo2_desat").len(), 2);
+    // A reading from second 2 arrives late, after the clear.
+    let mut late = normal("PT-1", 2, 2);
+    late.spo2_pct = Some(80);
+    f.push(&late);
+    let mut dup = normal("PT-1", 9, f.seq - 1);
+    dup.spo2_pct = Some(97);
+    f.push(&dup);
+    assert_eq!(f.events("spo2_desat").len(), 2, "no new episode");
+    assert_eq!(f.engine.stats.late, 1);
+    assert_eq!(f.engine.stats.duplicates, 1);
+    assert_eq!(f.news2.len(), 12, "both were still scored and passed on");
+}
+
+#[test]
+fn patients_silent_longer_than_the_eviction_time_are_forgotten() {
+    let cfg = Config::build_with(
+        &RulesFile {
+            defaults: true,
+            ..Default::default()
+        },
+        &Overrides {
+            evict_after_s: Some(120.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut e = Engine::new(cfg);
+    let mut out = vec![];
+    for p in 0..50 {
+        e.on_vitals(&normal(&format!("PT-{p}"), 0, 0), &mut out);
+    }
+    assert_eq!(e.patients(), 50);
+    for s in 1..200 {
+        e.on_vitals(&normal("PT-0", s, s as u64), &mut out);
+    }
+    assert_eq!(e.patients(), 1);
+    assert_eq!(e.stats.evicted, 49);
+    // Each forgotten patient's device_silent episode was closed, not left open.
+    let raised = out.iter().filter(|a| a.state == AlertState::Raised).count();
+    let cleared = out
+        .iter()
+        .filter(|a| a.state == AlertState::Cleared)
+        .count();
+    assert_eq!((raised, cleared), (49, 49));
+}
+
+#[test]
+fn a_copd_patient_is_scored_on_spo2_scale_2_with_individual_limits() {
+    let text = r#"
+        [patients.PT-1]
+        spo2_scale = 2
+        [patients.PT-1.rules.spo2_low]
+        when = { op = "<", limit = 86 }
+        clear = { op = ">=", limit = 88 }
+    "#;
+    let cfg = Config::build(&parse_rules_file(text, false).unwrap()).unwrap();
+    let mut f = Feed::new(cfg);
+    f.run(0..30, |v| v.spo2_pct = Some(88));
+    assert_eq!(f.news2[0], Some(0), "88 % on air scores 0 on scale 2");
+    assert!(f.events("spo2_low").is_empty(), "88 % is inside the target");
+    let mut g = Feed::new(Config::defaults());
+    g.run(0..30, |v| v.spo2_pct = Some(88));
+    assert_eq!(g.news2[0], Some(3), "scale 1");
+    assert_eq!(g.events("spo2_low").len(), 1);
+}
+
+#[test]
+fn no_delays_fires_on_the_first_reading() {
+    let cfg = Config::build_with(
+        &RulesFile {
+            defaults: true,
+            ..Default::default()
+        },
+        &Overrides {
+            no_delays: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut f = Feed::new(cfg);
+    f.run(0..2, |v| v.spo2_pct = Some(88));
+    f.run(2..4, |_| {});
+    assert_eq!(
+        f.events("spo2_low"),
+        vec![
+            (AlertState::Raised, Priority::Medium, 0),
+            (AlertState::Cleared, Priority::Medium, 2)
+        ]
+    );
+}

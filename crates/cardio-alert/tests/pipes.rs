@@ -1,0 +1,289 @@
+//! The real `cardio-alert` binary through real OS pipes: bad lines, pass-through, replay, `| head`,
+//! rules files and `--help`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use vitals_core::{Timestamp, Vitals};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cardio-alert");
+const T0: i64 = 1_795_824_000_000;
+
+fn reading(patient: &str, s: i64, spo2: i32) -> String {
+    let mut v = Vitals::empty(Timestamp(T0 + s * 1000), patient, "D-1", s as u64);
+    v.heart_rate_bpm = Some(75);
+    v.spo2_pct = Some(spo2);
+    v.respiratory_rate_bpm = Some(16);
+    v.temperature_c = Some(36.8);
+    v.systolic_mmhg = Some(120);
+    v.diastolic_mmhg = Some(80);
+    v.battery_pct = Some(90);
+    serde_json::to_string(&v).unwrap()
+}
+
+/// Two patients, one of whom desaturates and whose monitor then falls silent for a while.
+fn stream() -> Vec<u8> {
+    let mut out = String::new();
+    for s in 0..200 {
+        out += &reading("PT-1", s, 97);
+        out.push('\n');
+        if !(100..150).contains(&s) {
+            out += &reading("PT-2", s, if (20..60).contains(&s) { 84 } else { 97 });
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+fn run(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn bad_lines_are_reported_and_passed_on_as_rejected_envelopes() {
+    let mut input = Vec::new();
+    input.extend_from_slice(reading("PT-1", 0, 97).as_bytes());
+    input.extend_from_slice(b"\n{\"type\":\"vitals\",\"ts\":\n"); // 2: malformed JSON
+    input.extend_from_slice(
+        reading("PT-1", 1, 97)
+            .replace("\"seq\":1", "\"seq\":\"one\"")
+            .as_bytes(),
+    ); // 3: wrong type
+    input.extend_from_slice(b"\n{\"type\":\"vitals\",\"patient_id\":\"PT-\xff\"}\n"); // 4: not UTF-8
+    input.extend_from_slice(&vec![b'x'; 2 << 20]); // 5: a 2 MiB line
+    input.push(b'\n');
+    input.extend_from_slice(reading("PT-1", 2, 97).as_bytes());
+    input.push(b'\n');
+    let out = run(&["--quiet"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for n in 2..=5 {
+        assert!(err.contains(&format!("line {n}:")), "line {n} in: {err}");
+    }
+    assert!(err.contains("4 bad lines"), "{err}");
+    let recs = lines(&out);
+    let types: Vec<_> = recs.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "vitals", "rejected", "rejected", "rejected", "rejected", "vitals"
+        ]
+    );
+    let rejected: Vec<_> = recs.iter().filter(|r| r["type"] == "rejected").collect();
+    assert_eq!(rejected[0]["line"], 2);
+    assert_eq!(rejected[0]["stage"], "cardio-alert");
+    assert!(
+        rejected[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("invalid vitals")
+    );
+    assert!(rejected[2]["raw_base64"].is_string(), "exact bytes kept");
+    assert_eq!(rejected[3]["truncated"], true);
+}
+
+#[test]
+fn empty_input_is_a_clean_run() {
+    let out = run(&[], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0 records in"), "{err}");
+}
+
+#[test]
+fn other_records_pass_through_unchanged() {
+    let upstream_alert = r#"{"type":"alert","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-9","device_id":"D-9","alert_id":"x","rule":"r","kind":"technical","priority":"low","state":"raised","vital":null,"value":null,"limit":null,"news2":null,"message":"m"}"#;
+    let unknown = r#"{"type":"ecg_strip","samples":[1,2,3],"nested":{"a":"é"}}"#;
+    let input = format!("{upstream_alert}\n{unknown}\n");
+    let out = run(&["--quiet"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), input);
+}
+
+#[test]
+fn vitals_get_news2_and_alerts_follow_the_reading_that_changed_the_state() {
+    let out = run(&[], &stream());
+    assert_eq!(out.status.code(), Some(0));
+    let recs = lines(&out);
+    let vitals = recs.iter().filter(|r| r["type"] == "vitals").count();
+    assert_eq!(vitals, 350);
+    assert!(
+        recs.iter().filter(|r| r["type"] == "vitals").all(|r| r
+            .as_object()
+            .unwrap()
+            .contains_key("news2")
+            && r.as_object().unwrap().contains_key("news2_risk"))
+    );
+    for (i, r) in recs.iter().enumerate() {
+        if r["type"] == "alert" {
+            // The reading just before carries the alert's event time, or the watermark did.
+            let prev = recs[..i]
+                .iter()
+                .rev()
+                .find(|p| p["type"] == "vitals")
+                .unwrap();
+            assert_eq!(prev["ts"], r["ts"], "{r}");
+        }
+    }
+    let rules: Vec<_> = recs
+        .iter()
+        .filter(|r| r["type"] == "alert")
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["patient_id"].as_str().unwrap(),
+                r["rule"].as_str().unwrap(),
+                r["state"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        "PT-2 spo2_desat raised",
+        "PT-2 spo2_desat cleared",
+        "PT-2 spo2_low raised",
+        "PT-2 spo2_low cleared",
+        "PT-2 device_silent raised",
+        "PT-2 device_silent cleared",
+    ] {
+        assert_eq!(
+            rules.iter().filter(|r| *r == want).count(),
+            1,
+            "{want} in {rules:?}"
+        );
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HIGH") && err.contains("spo2_desat"), "{err}");
+    assert!(
+        !err.contains('\x1b'),
+        "no colour when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn replaying_the_same_stream_gives_the_same_output() {
+    let a = run(&["--quiet"], &stream());
+    let b = run(&["--quiet"], &stream());
+    assert_eq!(a.stdout, b.stdout);
+    assert!(!a.stdout.is_empty());
+}
+
+#[test]
+fn quiet_silences_alert_lines_but_not_the_summary() {
+    let out = run(&["--quiet"], &stream());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("alerts raised"));
+}
+
+#[test]
+fn summary_prints_alerts_by_rule_and_burden_per_patient_day() {
+    let out = run(&["--quiet", "--summary"], &stream());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("spo2_desat"), "{err}");
+    assert!(err.contains("alarm burden per patient-day"), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_downstream_is_a_normal_end() {
+    let mut big = Vec::new();
+    for _ in 0..50 {
+        big.extend_from_slice(&stream());
+    }
+    let mut alert = Command::new(BIN)
+        .arg("--quiet")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let head = Command::new("head")
+        .args(["-n", "3"])
+        .stdin(alert.stdout.take().unwrap())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = alert.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&big);
+    });
+    let head = head.wait_with_output().unwrap();
+    let out = alert.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert_eq!(String::from_utf8_lossy(&head.stdout).lines().count(), 3);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_rules_file_is_used_and_a_broken_one_is_refused_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("rules.toml");
+    std::fs::write(&good, "disable = [\"spo2_desat\"]\n").unwrap();
+    let out = run(&["--quiet", "--rules", good.to_str().unwrap()], &stream());
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("spo2_desat"));
+    assert!(text.contains("spo2_low"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "disable = [\"no_such_rule\"]\n").unwrap();
+    let out = run(&["--rules", bad.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("no_such_rule"),
+        "{err}"
+    );
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/rules.toml");
+    let out = run(&["--quiet", "--rules", example], &stream());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn help_explains_the_flags_and_the_exit_status() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--rules",
+        "--no-delays",
+        "--carry-bp",
+        "--evict-after",
+        "--quiet",
+        "--summary",
+        "evaluate",
+    ] {
+        assert!(help.contains(flag), "{flag}");
+    }
+    let tail: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let want: String = vitals_core::status::EXIT_STATUS_HELP
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(tail.ends_with(&want), "{help}");
+}
