@@ -406,20 +406,22 @@ def check_consistency(args) -> None:
 
     # Every cardio flag used is one the binary has.
     bin_dir = Path(args.bin_dir) if args.bin_dir else None
-    for name, svc in cardio.items():
-        for stage in pipeline_line(svc).split("|"):
+    lines = [(f"service {name}", pipeline_line(svc)) for name, svc in cardio.items()]
+    lines.append(("the image's CMD", cmd[0]))
+    for who, line in lines:
+        for stage in line.split("|"):
             words = stage.split()
             if not words or not words[0].startswith("cardio-"):
                 continue
             binary = words[0]
             expect(binary in {"cardio-sim", "cardio-alert", "cardio-archive", "cardio-report"},
-                   f"service {name} runs a binary the image has ({binary})")
+                   f"{who} runs a binary the image has ({binary})")
             if bin_dir is None:
                 continue
             help_text = subprocess.run([bin_dir / binary, "--help"], capture_output=True, text=True).stdout
             for flag in (w for w in words if w.startswith("--")):
                 expect(re.search(rf"(^|\s){re.escape(flag)}\b", help_text) is not None,
-                       f"service {name}: `{binary} {flag}` is in `{binary} --help`")
+                       f"{who}: `{binary} {flag}` is in `{binary} --help`")
     if bin_dir is not None:
         archive_help = subprocess.run([bin_dir / "cardio-archive", "--help"], capture_output=True, text=True).stdout
         expect("SIGTERM" in archive_help, "cardio-archive --help promises to publish on SIGTERM")
@@ -572,6 +574,13 @@ def check_kafka(args) -> None:
         state = tmp / "kafka"
         state.mkdir()
         common = {"FAKE_KAFKA_DIR": str(state)}
+        real_kcat = shutil.which("kcat")
+        if real_kcat:
+            common["FAKE_KAFKA_REAL_KCAT"] = real_kcat
+        elif os.environ.get("CI"):
+            raise Failed(f"kcat is missing; `bash {INSTALL}` installs it")
+        else:
+            print("note: kcat is not installed; the kcat arguments are checked by the stand-in only")
 
         # kafka-topics: its own image's shell; the script's absolute path is the one substitution.
         topics = services["kafka-topics"]
@@ -603,6 +612,8 @@ def check_kafka(args) -> None:
         stage("alert", FAKE_KAFKA_MEMBER="1/2", FAKE_KAFKA_CLIENT="alert-2")
         stage("archive")
         print("ok: sim, alert (2 replicas) and archive commands ran; every produced record was keyed by its patient_id")
+        if real_kcat:
+            print(f"ok: {real_kcat} accepts every kcat argument list of these commands (flags and -X properties)")
 
         enriched = [json.loads(line) for line in (state / services["alert"]["environment"]["ENRICHED_TOPIC"] / "log.jsonl").read_text().splitlines()]
         owners: dict[str, set[str]] = {}

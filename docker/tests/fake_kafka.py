@@ -8,6 +8,10 @@ partitioner (`-X partitioner=murmur2_random`); a consumer group whose members ea
 partitions p with p % members == member (FAKE_KAFKA_MEMBER="i/n"); per-partition order, with
 partitions interleaved in produce order, as a consumer that keeps up in real time sees them.
 
+When FAKE_KAFKA_REAL_KCAT names a real kcat, every kcat argument list is first handed to it with
+the broker address replaced by one where nothing listens, so a flag or -X property that the real
+kcat (and its librdkafka) would refuse fails the check.
+
 What they do not model: a network, a broker, rebalancing while running, offsets and commits,
 redelivery, and a consumer that waits for more data: a consumer here stops at the end of what was
 produced, as `kcat -e` would.
@@ -25,6 +29,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -112,7 +118,28 @@ def kafka_topics(argv: list[str]) -> None:
     print(f"Created topic {topic}.")
 
 
+def real_kcat_accepts(argv: list[str]) -> None:
+    """Has the real kcat (FAKE_KAFKA_REAL_KCAT, Debian's package, the one the image installs) parse
+    the same arguments, against a broker address where nothing listens: it rejects a bad flag or an
+    unknown -X property at once, and otherwise gets as far as connecting."""
+    real = os.environ.get("FAKE_KAFKA_REAL_KCAT")
+    if not real:
+        return
+    args = list(argv)
+    for i, a in enumerate(args[:-1]):
+        if a == "-b":
+            args[i + 1] = "127.0.0.1:1"
+    try:
+        p = subprocess.run([real, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return  # still trying to connect: the arguments were accepted
+    reached_network = re.search(r"127\.0\.0\.1:1|brokers? (are|is) down|Broker transport failure", p.stderr)
+    if p.returncode != 0 and not reached_network:
+        fail(f"the real kcat rejects these arguments: {' '.join(argv)}\n{p.stderr.strip()}", 5)
+
+
 def kcat(argv: list[str]) -> None:
+    real_kcat_accepts(argv)
     mode = None
     opts: dict[str, str] = {}
     xconf: dict[str, str] = {}
