@@ -31,30 +31,41 @@ pub fn parse_speed(s: &str) -> Result<Speed, String> {
     }
 }
 
-/// Parses a span of time into milliseconds: a number with a unit `ms`, `s`, `m`, `h` or `d`
-/// (`90s`, `10m`, `1.5h`, `2d`); a bare number is seconds.
+/// Parses a span of time into milliseconds: numbers with a unit `ms`, `s`, `m`, `h` or `d`
+/// (`90s`, `10m`, `1.5h`, `2d`, `3h40m`); a bare number is seconds.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let unit_ms = match unit.trim() {
-        "ms" => 1.0,
-        "" | "s" => 1_000.0,
-        "m" | "min" => 60_000.0,
-        "h" => 3_600_000.0,
-        "d" => 86_400_000.0,
-        _ => {
-            return Err(format!(
-                "`{s}`: unknown unit (use ms, s, m, h or d, as in 90s, 10m, 1h, 2d)"
-            ));
-        }
-    };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (examples: 90s, 10m, 1h, 2d)"))?;
-    let ms = (value * unit_ms).round();
+    let bad = || format!("`{s}` is not a duration (examples: 90s, 10m, 1h, 3h40m, 2d)");
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(split);
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let unit_ms = match unit.trim() {
+            "ms" => 1.0,
+            "" | "s" => 1_000.0,
+            "m" | "min" => 60_000.0,
+            "h" => 3_600_000.0,
+            "d" => 86_400_000.0,
+            _ => {
+                return Err(format!(
+                    "`{s}`: unknown unit `{unit}` (use ms, s, m, h or d, as in 90s, 10m, 1h, 2d)"
+                ));
+            }
+        };
+        let value: f64 = num.parse().map_err(|_| bad())?;
+        total += value * unit_ms;
+        rest = tail;
+    }
+    let ms = total.round();
     if !(0.0..=1e15).contains(&ms) {
         return Err(format!("`{s}` is out of range"));
     }
@@ -156,6 +167,7 @@ mod tests {
         assert_eq!(parse_duration_ms("2d"), Ok(172_800_000));
         assert_eq!(parse_duration_ms("1.5"), Ok(1_500));
         assert_eq!(parse_duration_ms("250ms"), Ok(250));
+        assert_eq!(parse_duration_ms("3h40m"), Ok(13_200_000));
         assert!(parse_duration_ms("5 weeks").is_err());
         assert!(parse_duration_ms("h").is_err());
     }
