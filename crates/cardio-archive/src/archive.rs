@@ -2,7 +2,7 @@
 //! publishes by size and age, and stops cleanly at end of input, SIGINT or SIGTERM.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
@@ -16,8 +16,8 @@ use crate::intake::{BatchIdentity, CHANNEL_BATCHES, Msg, read_input};
 use crate::lock::lock_writer;
 use crate::partition::{Table, validate_writer_id};
 use crate::progress::Progress;
-use crate::recovery::{recover, save_checkpoint};
-use crate::writer::{LakeWriter, Rolling};
+use crate::recovery::{checkpoint_text, recover, write_checkpoint};
+use crate::writer::{LakeWriter, Publisher, Rolling};
 
 /// How long the main loop sleeps at most between looks at the signal flag.
 const POLL: Duration = Duration::from_millis(100);
@@ -55,15 +55,14 @@ impl Summary {
     }
 }
 
-struct Run<'a> {
-    lake: &'a Path,
-    writer_id: &'a str,
+struct Run {
     marks: Marks,
     writer: LakeWriter,
+    publisher: Publisher,
     summary: Summary,
 }
 
-impl Run<'_> {
+impl Run {
     fn file(&mut self, batch: &crate::intake::Batch) -> Result<()> {
         self.summary.lines = batch.lines_read;
         self.summary.bad = batch.bad_lines;
@@ -93,16 +92,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A publish round, then the checkpoint: after the round nothing is open, so the marks are
-    /// exactly those of the published files.
+    /// Ends a round and hands it to the publisher with the checkpoint text: after the round
+    /// nothing is open, so the marks are exactly those of the files published up to it.
     fn publish(&mut self) -> Result<()> {
-        if self.writer.publish_all()? > 0 {
-            save_checkpoint(
-                self.lake,
-                self.writer_id,
-                &self.marks,
-                self.writer.next_file(),
-            )?;
+        if let Some(round) = self.writer.close_round()? {
+            let text = checkpoint_text(&self.marks, self.writer.next_file());
+            self.publisher.submit(round, text)?;
         }
         Ok(())
     }
@@ -120,9 +115,10 @@ pub fn archive(
     let _lock = lock_writer(lake, &opts.writer_id)?;
     let recovered = recover(lake, &opts.writer_id)
         .with_context(|| format!("cannot recover the lake {}", lake.display()))?;
+    let (ckpt_lake, ckpt_writer) = (lake.to_owned(), opts.writer_id.clone());
+    let publisher = Publisher::start(move |text| write_checkpoint(&ckpt_lake, &ckpt_writer, text))?;
     let mut run = Run {
-        lake,
-        writer_id: &opts.writer_id,
+        publisher,
         writer: LakeWriter::new(lake, &opts.writer_id, recovered.next_file, opts.rolling),
         marks: recovered.marks,
         summary: Summary {
@@ -149,7 +145,12 @@ pub fn archive(
             .age_deadline()
             .map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
         match rx.recv_timeout(wait) {
-            Ok(Msg::Batch(b)) => run.file(&b)?,
+            Ok(Msg::Batch(b)) => {
+                run.file(&b)?;
+                if run.publisher.failed() {
+                    run.publisher.finish()?;
+                }
+            }
             Ok(Msg::End { lines, bad }) => {
                 run.summary.lines = lines;
                 run.summary.bad = bad;
@@ -194,6 +195,7 @@ pub fn archive(
         );
     }
     run.publish()?;
+    run.publisher.finish()?;
     progress.finish();
     run.summary.files = run.writer.published_files();
     if let Some(e) = read_error {

@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod compact;
 pub mod dedup;
+pub mod fast_vitals;
 pub mod intake;
 pub mod lock;
 pub mod partition;

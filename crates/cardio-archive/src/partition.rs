@@ -137,6 +137,43 @@ pub enum Classified {
 
 /// Classifies one input line. `now` dates the envelope of a refused line.
 pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
+    if line.overlong.is_none()
+        && let Some(r) = crate::fast_vitals::read(line.bytes)
+    {
+        return Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Vitals,
+                day: r.ts.day_number(),
+            },
+            identity: Identity::Reading {
+                device: Device::InLine(r.device),
+                seq: r.seq,
+            },
+        });
+    }
+    // One UTF-8 check of the whole line is cheaper than serde_json's check of each string.
+    if line.bytes.starts_with(VITALS_PREFIX)
+        && let Ok(text) = line.text()
+        && let Ok(v) = serde_json::from_str::<VitalsView<'_>>(text)
+    {
+        return Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Vitals,
+                day: v.ts.day_number(),
+            },
+            identity: Identity::Reading {
+                device: match v.device_id {
+                    // Borrowed: the id's text is a slice of the line; keep only where it is.
+                    std::borrow::Cow::Borrowed(id) => {
+                        let at = id.as_ptr() as usize - line.bytes.as_ptr() as usize;
+                        Device::InLine(at..at + id.len())
+                    }
+                    std::borrow::Cow::Owned(id) => Device::Unescaped(id),
+                },
+                seq: v.seq,
+            },
+        });
+    }
     let parsed = line.text().and_then(parse_record);
     let refuse = |error: RecordError| {
         let envelope = Rejected::new(
@@ -194,6 +231,47 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
         }),
         Err(e) => refuse(e),
     }
+}
+
+/// What our own stages write first; such lines take the allocation-free path.
+const VITALS_PREFIX: &[u8] = b"{\"type\":\"vitals\"";
+
+/// The `vitals` record with borrowed strings: the same fields and field types as
+/// `vitals_core::Vitals` (so it accepts and refuses the same lines, see the test), without the
+/// allocations, because the archive needs only the identity and the date. A line it refuses goes
+/// through `parse_record` for the reason.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct VitalsView<'a> {
+    #[serde(rename = "type")]
+    record_type: vitals_core::record::VitalsTag,
+    ts: Timestamp,
+    #[serde(borrow)]
+    patient_id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    device_id: std::borrow::Cow<'a, str>,
+    seq: u64,
+    heart_rate_bpm: Option<i32>,
+    spo2_pct: Option<i32>,
+    respiratory_rate_bpm: Option<i32>,
+    temperature_c: Option<f64>,
+    systolic_mmhg: Option<i32>,
+    diastolic_mmhg: Option<i32>,
+    #[serde(default)]
+    on_oxygen: bool,
+    #[serde(default)]
+    consciousness: vitals_core::Consciousness,
+    battery_pct: Option<i32>,
+    #[serde(default, deserialize_with = "present")]
+    news2: Option<Option<u8>>,
+    #[serde(default, deserialize_with = "present")]
+    news2_risk: Option<Option<vitals_core::Risk>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Where the device id's text sits in the line, when it is written without escapes (the normal
@@ -307,6 +385,59 @@ mod tests {
         };
         assert_eq!(&VITALS.as_bytes()[device], b"D-001");
         assert_eq!(seq, 4);
+    }
+
+    #[test]
+    fn the_fast_path_accepts_and_refuses_exactly_what_vitals_core_does() {
+        let variants = [
+            VITALS.to_owned(),
+            VITALS.replace(r#","news2":0,"news2_risk":"low""#, ""),
+            VITALS.replace(r#""news2":0"#, r#""news2":null"#),
+            VITALS.replace(r#""news2":0"#, r#""news2":21.5"#),
+            VITALS.replace(r#""news2":0"#, r#""news2":-1"#),
+            VITALS.replace(r#""news2_risk":"low""#, r#""news2_risk":"severe""#),
+            VITALS.replace(r#""seq":4"#, r#""seq":-4"#),
+            VITALS.replace(r#""seq":4"#, r#""seq":"4""#),
+            VITALS.replace(r#""heart_rate_bpm":72"#, r#""heart_rate_bpm":"72""#),
+            VITALS.replace(r#""heart_rate_bpm":72"#, r#""heart_rate_bpm":72.5"#),
+            VITALS.replace(r#""temperature_c":36.8"#, r#""temperature_c":true"#),
+            VITALS.replace(r#""consciousness":"A""#, r#""consciousness":"X""#),
+            VITALS.replace(r#","consciousness":"A""#, ""),
+            VITALS.replace(r#""on_oxygen":false"#, r#""on_oxygen":1"#),
+            VITALS.replace(r#""device_id":"D-001""#, r#""device_id":"D-\u0030""#),
+            VITALS.replace(r#""device_id":"D-001""#, r#""device_id":7"#),
+            VITALS.replace(r#","device_id":"D-001""#, ""),
+            VITALS.replace(r#","patient_id":"PT-1000""#, ""),
+            VITALS.replace(
+                r#""battery_pct":99"#,
+                r#""battery_pct":99,"extra":{"a":[1]}"#,
+            ),
+            VITALS.replace(
+                r#""ts":"2026-11-28T05:40:01.000Z""#,
+                r#""ts":"2026-11-28T06:40:01+01:00""#,
+            ),
+            VITALS.replace(r#""ts":"2026-11-28T05:40:01.000Z""#, r#""ts":1795000000"#),
+            VITALS.replace('}', ",}"),
+            VITALS.replace('}', "} x"),
+            VITALS.replace(r#""type":"vitals""#, r#""type":"vitals","type":"alert""#),
+        ];
+        for text in &variants {
+            let core = parse_record(text).is_ok();
+            let fast = serde_json::from_str::<VitalsView<'_>>(text).is_ok();
+            assert_eq!(fast, core, "{text}");
+            let Classified::Original(f) = classify(&line(text), NOW) else {
+                assert!(!core, "{text}");
+                continue;
+            };
+            let Identity::Reading { device, .. } = f.identity else {
+                panic!()
+            };
+            let id = match device {
+                Device::InLine(r) => String::from_utf8(text.as_bytes()[r].to_vec()).unwrap(),
+                Device::Unescaped(s) => s,
+            };
+            assert!(id == "D-001" || id == "D-0", "{id}");
+        }
     }
 
     #[test]

@@ -52,9 +52,19 @@ pub fn checkpoint_path(lake: &Path, writer: &str) -> PathBuf {
 
 /// Saves the marks and the next file number atomically.
 pub fn save_checkpoint(lake: &Path, writer: &str, marks: &Marks, next_file: u64) -> Result<()> {
+    write_checkpoint(lake, writer, &checkpoint_text(marks, next_file))
+}
+
+/// The checkpoint's content.
+pub fn checkpoint_text(marks: &Marks, next_file: u64) -> String {
     let mut text = format!("{CHECKPOINT_HEADER}\nnext_file {next_file}\n");
     marks.encode(&mut text);
     text.push_str("end\n");
+    text
+}
+
+/// Writes a checkpoint made by [`checkpoint_text`] atomically.
+pub fn write_checkpoint(lake: &Path, writer: &str, text: &str) -> Result<()> {
     crate::writer::create_dir_durably(&writer_dir(lake, writer))?;
     write_atomically(&checkpoint_path(lake, writer), text.as_bytes())
 }

@@ -159,14 +159,44 @@ impl LakeWriter {
 
     /// Publishes every open file (see the module comment for the order). Returns how many.
     pub fn publish_all(&mut self) -> Result<usize> {
+        match self.close_round()? {
+            Some(round) => round.publish(),
+            None => Ok(0),
+        }
+    }
+
+    /// Ends the current round: every open file's bytes are written out and the files leave this
+    /// writer (new records go to new files). The fsync and rename are [`Round::publish`]'s, which
+    /// may run on another thread while this writer carries on.
+    pub fn close_round(&mut self) -> Result<Option<Round>> {
         self.round_due = false;
         if self.open.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
         let mut files: Vec<OpenFile> = self.open.drain().map(|(_, f)| f).collect();
         files.sort_by_key(|f| f.n);
         for f in &mut files {
             f.write_out()?;
+        }
+        self.published_files += files.len() as u64;
+        Ok(Some(Round {
+            files,
+            writer: self.writer.clone(),
+        }))
+    }
+}
+
+/// Files closed together, to be published together.
+pub struct Round {
+    files: Vec<OpenFile>,
+    writer: String,
+}
+
+impl Round {
+    /// fsync every file, then rename each to its published name, then fsync each folder.
+    pub fn publish(self) -> Result<usize> {
+        let mut files = self.files;
+        for f in &mut files {
             f.file
                 .sync_data()
                 .with_context(|| format!("cannot fsync {}", f.tmp.display()))?;
@@ -191,8 +221,71 @@ impl LakeWriter {
         for d in dirs {
             sync_dir(d)?;
         }
-        self.published_files += files.len() as u64;
         Ok(files.len())
+    }
+}
+
+/// A thread that publishes rounds in order and saves the checkpoint after each, so the fsyncs
+/// (the slow part: the disk writes the whole file then) overlap with filing the next records.
+/// One round waits at most while another is published, which bounds what is unpublished.
+pub struct Publisher {
+    tx: Option<std::sync::mpsc::SyncSender<(Round, String)>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Publisher {
+    /// `checkpoint` saves the checkpoint text sent with each round, after that round is published.
+    pub fn start(checkpoint: impl Fn(&str) -> Result<()> + Send + 'static) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Round, String)>(1);
+        let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = failed.clone();
+        let thread = std::thread::Builder::new()
+            .name("publish".into())
+            .spawn(move || -> Result<()> {
+                for (round, text) in rx {
+                    let r = round.publish().and_then(|_| checkpoint(&text));
+                    if r.is_err() {
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return r;
+                    }
+                }
+                Ok(())
+            })
+            .context("cannot start the publishing thread")?;
+        Ok(Publisher {
+            tx: Some(tx),
+            thread: Some(thread),
+            failed,
+        })
+    }
+
+    /// Queues a round; fails (with the publisher's error) once publishing has failed.
+    pub fn submit(&mut self, round: Round, checkpoint: String) -> Result<()> {
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send((round, checkpoint)).is_ok());
+        if !sent || self.failed() {
+            return self.finish();
+        }
+        Ok(())
+    }
+
+    /// True once a round or checkpoint could not be written.
+    pub fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits until every queued round is published; the first error, if any.
+    pub fn finish(&mut self) -> Result<()> {
+        self.tx = None;
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the publishing thread panicked"))),
+            None => Ok(()),
+        }
     }
 }
 
