@@ -40,6 +40,7 @@ the schema file); the Rust test turns 77 into a failure when CI is set.
 from __future__ import annotations
 
 import argparse
+import base64
 import fnmatch
 import json
 import os
@@ -443,6 +444,12 @@ def check_consistency(args) -> None:
     groups = [re.search(r"-G (\S+)", pipeline_line(services[n])).group(1) for n in ("alert", "archive")]
     expect(len(set(groups)) == 2, f"alert and archive consume in separate groups ({groups})")
     expect("container_name" not in services["alert"], "service alert can be scaled (no container_name)")
+    cluster_id = str(service_env(services["kafka"]).get("CLUSTER_ID", ""))
+    try:
+        valid_id = len(cluster_id) == 22 and len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+    except ValueError:
+        valid_id = False
+    expect(valid_id, f"the broker's CLUSTER_ID is a base64url UUID, as kafka-storage format needs ({cluster_id})")
 
     if problems:
         raise Failed("inconsistent:\n" + "\n".join(f"  - {p}" for p in problems))
