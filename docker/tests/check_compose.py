@@ -365,11 +365,23 @@ def check_consistency(args) -> None:
     ignored = [src for src in sources for pat in ignore if fnmatch.fnmatch(src.rstrip("/"), pat) or src.startswith(pat + "/")]
     expect(not ignored, f".dockerignore leaves in every file the Dockerfile copies ({ignored})")
 
+    # Labels say what the workspace says.
+    labels = dict(re.findall(r'(org\.opencontainers\.image\.[\w.]+)="([^"]*)"', " ".join(a for i, a in runtime if i == "LABEL")))
+    wp = ws["workspace"]["package"]
+    for key, want in (("version", wp["version"]), ("licenses", wp["license"]), ("source", wp["repository"])):
+        got = labels.get(f"org.opencontainers.image.{key}")
+        expect(got == want, f"label org.opencontainers.image.{key} is the workspace's {want!r} ({got!r})")
+    expect(labels.get("org.opencontainers.image.base.name", "").endswith(froms[-1]),
+           "label org.opencontainers.image.base.name names the runtime base image")
+
     # User: non-root, numeric, the same as the compose services run as.
     user = expand(last("USER"))
     expect(bool(re.fullmatch(r"[1-9]\d*:[1-9]\d*", user)), f"the image runs as a numeric non-root UID:GID ({user})")
     for name, svc in cardio.items():
         expect(svc.get("user") == user, f"service {name} runs as the image's user {user} by default ({svc.get('user')})")
+        build_args = (svc.get("build") or {}).get("args", {})
+        built_as = f"{build_args.get('CARDIO_UID')}:{build_args.get('CARDIO_GID')}"
+        expect(built_as == user, f"service {name} builds the image for the user it runs as ({built_as})")
 
     # WORKDIR, lake mount and --lake agree.
     expect(last("WORKDIR") == WORKDIR, f"WORKDIR is {WORKDIR}")
