@@ -1,0 +1,230 @@
+//! Chaos test (issue 5): feed a generated stream with bad lines into the real binary, SIGKILL it
+//! at random moments many times (while filing, publishing, recovering), restart it each time with
+//! a replay from a random earlier point, finally re-feed the whole input, then check the lake holds
+//! every valid record exactly once, every bad line once in `_rejected/`, and `check` passes.
+//!
+//! `CHAOS_KILLS` (default 40) sets the number of kills, `CHAOS_SEED` the random seed (printed).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The input: `(lines, valid vitals lines, alert lines, bad lines (raw bytes), envelopes)`.
+struct Input {
+    lines: Vec<Vec<u8>>,
+    vitals: BTreeSet<String>,
+    alerts: BTreeSet<String>,
+    /// Exact bytes of each line the archive must refuse and keep.
+    bad: BTreeSet<Vec<u8>>,
+    /// Rejected envelopes from an upstream stage, filed as they are.
+    envelopes: BTreeSet<String>,
+}
+
+fn generate(rng: &mut Rng, devices: u32, per_device: u64) -> Input {
+    let mut input = Input {
+        lines: Vec::new(),
+        vitals: BTreeSet::new(),
+        alerts: BTreeSet::new(),
+        bad: BTreeSet::new(),
+        envelopes: BTreeSet::new(),
+    };
+    let mut n = 0u64;
+    for seq in 0..per_device {
+        for d in 0..devices {
+            let v = vitals(d, seq);
+            input.lines.push(v.clone().into_bytes());
+            input.vitals.insert(v);
+            n += 1;
+            match rng.below(400) {
+                0..=3 => {
+                    let a = alert(d, n, ["raised", "escalated", "cleared"][(n % 3) as usize]);
+                    input.lines.push(a.clone().into_bytes());
+                    input.alerts.insert(a);
+                }
+                4 | 5 => {
+                    let b = bad_line(n);
+                    input.lines.push(b.clone());
+                    input.bad.insert(b);
+                }
+                6 => {
+                    let e = format!(
+                        r#"{{"type":"rejected","ts":"2026-11-28T01:00:00.000Z","stage":"cardio-alert","line":{n},"reason":"not JSON","raw":"upstream garbage {n}"}}"#
+                    );
+                    input.lines.push(e.clone().into_bytes());
+                    input.envelopes.insert(e);
+                }
+                _ => {}
+            }
+        }
+    }
+    input
+}
+
+fn joined(lines: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(lines.len() * 330);
+    for l in lines {
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out
+}
+
+#[test]
+fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
+    let kills_wanted: u32 = std::env::var("CHAOS_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let seed: u64 = std::env::var("CHAOS_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("chaos: seed {seed} (CHAOS_SEED={seed} repeats this run)");
+    let mut rng = Rng(seed);
+    let input = generate(&mut rng, 40, 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let started = Instant::now();
+
+    let mut kills = 0u32;
+    let mut runs = 0u32;
+    while kills < kills_wanted {
+        runs += 1;
+        // A replay starts at some earlier point of the input, as from a tee file or offsets.
+        let from = rng.below(input.lines.len() as u64) as usize;
+        let from = if rng.below(4) == 0 { 0 } else { from };
+        let data = joined(&input.lines[from..]);
+        let max_records = 1 + rng.below(3000);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("stderr.log"))
+            .unwrap();
+        let mut child = archive(&lake)
+            .args([
+                "--max-records",
+                &max_records.to_string(),
+                "--max-age",
+                "20ms",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            // Fed in pieces, so that kills also land between reads.
+            for chunk in data.chunks(64 * 1024) {
+                if stdin.write_all(chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        // Mostly mid-stream, sometimes in the first milliseconds (lock, recovery, first file).
+        let delay = match rng.below(5) {
+            0 => rng.below(5),
+            _ => rng.below(400),
+        };
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let status = child.wait().unwrap();
+        feeder.join().unwrap();
+        assert!(
+            status.code().is_none_or(|c| c <= 1),
+            "run {runs} failed with {status}"
+        );
+    }
+
+    // Finally the whole input once more, to the end.
+    let out = run(&lake, &["--max-records", "700"], &joined(&input.lines));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad lines: status 1. {}",
+        stderr(&out)
+    );
+
+    let counts = reading_counts(&lake);
+    let twice: Vec<_> = counts.iter().filter(|(_, c)| **c != 1).take(5).collect();
+    assert!(twice.is_empty(), "readings not exactly once: {twice:?}");
+    let landed: BTreeSet<String> = lake_lines(&lake, "vitals").into_iter().collect();
+    assert_eq!(landed.len(), input.vitals.len(), "every reading, no more");
+    assert!(landed == input.vitals, "the lake holds the input's bytes");
+
+    let alerts = lake_lines(&lake, "alerts");
+    assert_eq!(alerts.len(), input.alerts.len(), "every alert event once");
+    assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), input.alerts);
+
+    let mut refused: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+    let mut envelopes: BTreeMap<String, u32> = BTreeMap::new();
+    for l in lake_lines(&lake, "_rejected") {
+        let r: vitals_core::Rejected = serde_json::from_str(&l).unwrap();
+        if r.stage == "cardio-archive" {
+            *refused.entry(r.raw_bytes()).or_default() += 1;
+        } else {
+            *envelopes.entry(l).or_default() += 1;
+        }
+    }
+    assert!(refused.values().all(|&c| c == 1), "each bad line once");
+    assert_eq!(
+        refused.keys().cloned().collect::<BTreeSet<_>>(),
+        input.bad,
+        "every bad line kept with its exact bytes"
+    );
+    assert!(envelopes.values().all(|&c| c == 1));
+    assert_eq!(
+        envelopes.keys().cloned().collect::<BTreeSet<_>>(),
+        input.envelopes
+    );
+    assert!(in_progress(&lake).is_empty(), "nothing left hidden");
+
+    let check = archive(&lake).arg("check").output().unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "check: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    let salvaged = log.matches(": recovered ").count();
+    let torn = log.matches("torn last line").count();
+    eprintln!(
+        "chaos: survived {kills} SIGKILLs over {runs} runs ({salvaged} hidden files salvaged, \
+         {torn} with a torn last line); {} readings, {} alerts, {} bad lines, \
+         {} envelopes exactly once; {:.1} s",
+        input.vitals.len(),
+        input.alerts.len(),
+        input.bad.len(),
+        input.envelopes.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
