@@ -49,8 +49,8 @@ pub struct Args {
     #[arg(long, value_name = "FACTOR|max", default_value = "1", value_parser = parse_speed)]
     pub speed: Speed,
 
-    /// Event time of the first reading, RFC 3339 (2026-11-28T00:00:00Z). [default: now, to the
-    /// second]
+    /// Event time of the first reading, RFC 3339 (2026-11-28T00:00:00Z). [default: the next
+    /// whole second]
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
     pub start: Option<Timestamp>,
 

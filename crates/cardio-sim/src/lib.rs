@@ -31,8 +31,10 @@ use crate::ward::{Config, Ward};
 
 /// Resolves the command line into a run configuration (reads the scenario file).
 pub fn config(args: &Args) -> anyhow::Result<Config> {
+    // Default: the next whole second, so timestamps read cleanly and the first reading is on time
+    // (not up to a second behind the clock, as rounding down would make it).
     let start = args.start.unwrap_or_else(|| {
-        Timestamp::from_millis(Timestamp::now().millis().div_euclid(1000) * 1000)
+        Timestamp::from_millis((Timestamp::now().millis().div_euclid(1000) + 1) * 1000)
     });
     let seed = args.seed.unwrap_or_else(clock_seed);
     let script = match &args.scenario {

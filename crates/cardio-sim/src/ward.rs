@@ -503,3 +503,74 @@ fn scenario_start(ts: Timestamp, patient: u32, a: &Active, source: &str) -> Trut
     };
     scenario_event(ts, Event::Start, patient, a, Some(phase), Some(detail))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bed_takes_a_few_hundred_bytes() {
+        // 100,000 patients must fit in a few tens of megabytes (issue 3: "a few hundred bytes per
+        // patient").
+        assert!(
+            std::mem::size_of::<Bed>() <= 400,
+            "{} bytes",
+            std::mem::size_of::<Bed>()
+        );
+    }
+
+    #[test]
+    fn scripted_scenario_starts_at_its_time_and_reports_its_phases() {
+        let start = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
+        let script = scenario::parse_script(
+            r#"[{"at":"00:01","patient":"PT-1001","scenario":"hypoxia","severity":1,"over":"1m","treated_after":"1m","recover_over":"1m"}]"#,
+            start,
+            2,
+        )
+        .unwrap();
+        let cfg = Config {
+            patients: 2,
+            interval_ms: 1000,
+            start,
+            duration_ms: Some(300_000),
+            count: None,
+            speed: Speed::Max,
+            seed: 1,
+            events_per_day: 0.0,
+            script,
+            rates: Rates::default(),
+            network: Network::default(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("truth.jsonl");
+        let mut truth = TruthWriter::create(&path).unwrap();
+        let mut out = Vec::new();
+        let summary = Ward::new(cfg).run(&mut out, &mut truth).unwrap();
+        assert_eq!(summary.records, 600);
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let events: Vec<(&str, &str, &str)> = lines
+            .iter()
+            .filter(|l| l["category"] == "scenario")
+            .map(|l| {
+                (
+                    l["ts"].as_str().unwrap(),
+                    l["event"].as_str().unwrap(),
+                    l["phase"].as_str().unwrap_or("-"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("2026-11-28T00:01:00.500Z", "start", "onset"),
+                ("2026-11-28T00:02:00.500Z", "phase", "peak"),
+                ("2026-11-28T00:03:00.500Z", "phase", "treated"),
+                ("2026-11-28T00:04:00.500Z", "end", "-"),
+            ]
+        );
+    }
+}
