@@ -213,9 +213,10 @@ pub fn render(ward: &Ward, info: &PageInfo) -> String {
     out.push_str("</style></head><body>\n");
     header(&mut out, ward, info);
     ward_table(&mut out, ward);
-    alerts_section(&mut out, ward, info, &axis);
+    alerts_section(&mut out, ward, &axis);
     trends_section(&mut out, ward, info, &axis);
     devices_section(&mut out, ward, &axis);
+    alert_events(&mut out, ward, info);
     out.push_str("<p class=\"note\">Times are UTC event times. Trend charts draw the minimum and maximum of the readings in each pixel column, so a brief dip stays visible. Shaded bands are the NEWS2 zero-score ranges (RCP 2017; SpO2 scale 1); ward table cells are tinted by the NEWS2 score of the value (1, 2, 3). Coloured bars above a chart are alarm episodes, from raise to clear. Lost readings are holes in a device's seq counter.</p>\n");
     out.push_str("</body></html>\n");
     out
@@ -250,7 +251,7 @@ fn header(out: &mut String, ward: &Ward, info: &PageInfo) {
             escape(ward.first_bad.as_deref().unwrap_or(""))
         );
     }
-    out.push_str("<nav><a href=\"#ward\">Ward overview</a><a href=\"#alerts\">Alerts</a><a href=\"#trends\">Patient trends</a><a href=\"#devices\">Devices</a></nav></header>\n");
+    out.push_str("<nav><a href=\"#ward\">Ward overview</a><a href=\"#alerts\">Alerts</a><a href=\"#trends\">Patient trends</a><a href=\"#devices\">Devices</a><a href=\"#alert-events\">Alert events</a></nav></header>\n");
 }
 
 /// NEWS2 parameter score of a latest value, for the cell tint.
@@ -367,7 +368,7 @@ fn marker(e: &Episode) -> Marker {
     }
 }
 
-fn alerts_section(out: &mut String, ward: &Ward, info: &PageInfo, axis: &TimeAxis) {
+fn alerts_section(out: &mut String, ward: &Ward, axis: &TimeAxis) {
     out.push_str("<section id=\"alerts\"><h2>Alerts</h2>");
     let raised = ward.episodes.iter().filter(|e| e.raise_seen).count();
     let _ = write!(
@@ -407,12 +408,14 @@ fn alerts_section(out: &mut String, ward: &Ward, info: &PageInfo, axis: &TimeAxi
             n.iter().sum::<u32>()
         );
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></section>\n");
+}
 
+fn alert_events(out: &mut String, ward: &Ward, info: &PageInfo) {
     let shown = ward.alerts.len().min(info.max_alert_rows);
     let _ = write!(
         out,
-        "<h3>Latest alert events</h3><p class=\"note\">Newest first{}.</p><table id=\"alert-events\"><thead><tr><th>Time (UTC)</th><th class=\"l\">Patient</th><th class=\"l\">Rule</th><th>Priority</th><th>State</th><th class=\"l\">Message</th></tr></thead><tbody>",
+        "<section id=\"alert-events\"><h2>Latest alert events</h2><p class=\"note\">Newest first{}.</p><table id=\"alert-event-table\"><thead><tr><th>Time (UTC)</th><th class=\"l\">Patient</th><th class=\"l\">Rule</th><th>Priority</th><th>State</th><th class=\"l\">Message</th></tr></thead><tbody>",
         if shown < ward.alerts.len() {
             format!(", {shown} of {}", ward.alerts.len())
         } else {

@@ -128,48 +128,66 @@ pub fn read_file(path: &Path, folder: Folder, filter: &Filter) -> Result<FileCon
     // "patient\0device" → index in out.series; the key buffer is reused so a lookup allocates nothing.
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut key = String::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = if i == 0 {
-            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
-        } else {
-            line
-        };
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    // One UTF-8 check for the whole file lets serde parse from `&str` without re-checking every
+    // string; a file with a bad byte falls back to a check per line, and only that line is bad.
+    let whole = std::str::from_utf8(&bytes).ok();
+    let mut text_lines = whole.map(|t| t.split('\n'));
+    let mut byte_lines = whole.is_none().then(|| bytes.split(|&b| b == b'\n'));
+    let mut next_line = move || -> Option<Result<&str, String>> {
+        match (&mut text_lines, &mut byte_lines) {
+            (Some(it), _) => it.next().map(Ok),
+            (None, Some(it)) => it
+                .next()
+                .map(|l| std::str::from_utf8(l).map_err(|e| format!("not valid UTF-8: {e}"))),
+            (None, None) => None,
         }
-        let outcome = match folder {
-            Folder::Vitals => parse_vitals(line, filter).map(|r| {
-                if let Some((patient, device, reading)) = r {
-                    key.clear();
-                    key.push_str(&patient);
-                    key.push('\0');
-                    key.push_str(&device);
-                    let at = match index.get(key.as_str()) {
-                        Some(&at) => at,
-                        None => {
-                            out.series.push(SeriesPart {
-                                patient: patient.into_owned(),
-                                device: device.into_owned(),
-                                readings: Vec::new(),
-                            });
-                            index.insert(key.clone(), out.series.len() - 1);
-                            out.series.len() - 1
-                        }
-                    };
-                    out.series[at].readings.push(reading);
-                }
-            }),
-            Folder::Alerts => parse_alert(line, filter).map(|a| {
-                if let Some(a) = a {
-                    out.alerts.push(a);
-                }
-            }),
-        };
+    };
+    let mut i = 0;
+    while let Some(line) = next_line() {
+        i += 1;
+        let outcome = line.and_then(|line| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let line = if i == 1 {
+                line.strip_prefix('\u{FEFF}').unwrap_or(line)
+            } else {
+                line
+            };
+            if line.trim().is_empty() {
+                return Ok(());
+            }
+            match folder {
+                Folder::Vitals => parse_vitals(line, filter).map(|r| {
+                    if let Some((patient, device, reading)) = r {
+                        key.clear();
+                        key.push_str(&patient);
+                        key.push('\0');
+                        key.push_str(&device);
+                        let at = match index.get(key.as_str()) {
+                            Some(&at) => at,
+                            None => {
+                                out.series.push(SeriesPart {
+                                    patient: patient.into_owned(),
+                                    device: device.into_owned(),
+                                    readings: Vec::new(),
+                                });
+                                index.insert(key.clone(), out.series.len() - 1);
+                                out.series.len() - 1
+                            }
+                        };
+                        out.series[at].readings.push(reading);
+                    }
+                }),
+                Folder::Alerts => parse_alert(line, filter).map(|a| {
+                    if let Some(a) = a {
+                        out.alerts.push(a);
+                    }
+                }),
+            }
+        });
         if let Err(reason) = outcome {
             out.bad_lines += 1;
             if out.first_bad.is_none() {
-                out.first_bad = Some(format!("{}:{}: {reason}", path.display(), i + 1));
+                out.first_bad = Some(format!("{}:{i}: {reason}", path.display()));
             }
         }
     }
@@ -179,11 +197,11 @@ pub fn read_file(path: &Path, folder: Folder, filter: &Filter) -> Result<FileCon
 /// `Ok(None)`: a valid line the report does not use (another type, or outside the filter).
 type VitalsParts<'a> = (Cow<'a, str>, Cow<'a, str>, Reading);
 
-fn parse_vitals<'a>(line: &'a [u8], filter: &Filter) -> Result<Option<VitalsParts<'a>>, String> {
-    let v: VitalsLine<'a> = match serde_json::from_slice(line) {
+fn parse_vitals<'a>(line: &'a str, filter: &Filter) -> Result<Option<VitalsParts<'a>>, String> {
+    let v: VitalsLine<'a> = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
-            return match serde_json::from_slice::<TypeOnly>(line) {
+            return match serde_json::from_str::<TypeOnly>(line) {
                 Ok(t) if t.record_type != "vitals" => Ok(None),
                 _ => Err(e.to_string()),
             };
@@ -234,12 +252,12 @@ fn risk_code(risk: &str) -> u8 {
     }
 }
 
-fn parse_alert(line: &[u8], filter: &Filter) -> Result<Option<Alert>, String> {
-    let t: TypeOnly = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+fn parse_alert(line: &str, filter: &Filter) -> Result<Option<Alert>, String> {
+    let t: TypeOnly = serde_json::from_str(line).map_err(|e| e.to_string())?;
     if t.record_type != "alert" {
         return Ok(None);
     }
-    let a: Alert = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let a: Alert = serde_json::from_str(line).map_err(|e| e.to_string())?;
     if !filter.accepts_patient(&a.patient_id) || !filter.accepts_time(a.ts.millis()) {
         return Ok(None);
     }
@@ -327,18 +345,18 @@ mod tests {
     #[test]
     fn a_vitals_line_becomes_a_reading_and_other_types_pass() {
         let f = Filter::default();
-        let line = br#"{"type":"vitals","ts":"2026-11-28T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","seq":7,"heart_rate_bpm":72,"spo2_pct":null,"respiratory_rate_bpm":16,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"battery_pct":88,"news2":null,"news2_risk":null}"#;
+        let line = r#"{"type":"vitals","ts":"2026-11-28T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","seq":7,"heart_rate_bpm":72,"spo2_pct":null,"respiratory_rate_bpm":16,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"battery_pct":88,"news2":null,"news2_risk":null}"#;
         let (p, d, r) = parse_vitals(line, &f).unwrap().unwrap();
         assert_eq!((&*p, &*d, r.seq), ("PT-1000", "D-001", 7));
         assert_eq!(r.values[0], 72.0);
         assert!(r.values[1].is_nan());
         assert_eq!(r.consciousness, b'A');
         assert!(
-            parse_vitals(br#"{"type":"future","x":1}"#, &f)
+            parse_vitals(r#"{"type":"future","x":1}"#, &f)
                 .unwrap()
                 .is_none()
         );
-        assert!(parse_vitals(b"{not json", &f).is_err());
-        assert!(parse_vitals(br#"{"type":"vitals","ts":"x"}"#, &f).is_err());
+        assert!(parse_vitals("{not json", &f).is_err());
+        assert!(parse_vitals(r#"{"type":"vitals","ts":"x"}"#, &f).is_err());
     }
 }

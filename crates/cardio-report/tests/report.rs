@@ -138,23 +138,22 @@ fn bad_lines_are_counted_and_give_status_1() {
     let lake_dir = dir.path().join("lake");
     lake(&lake_dir, 1, 60);
     let part = lake_dir.join("vitals/date=2026-11-28/part-99.jsonl");
-    std::fs::write(
-        &part,
-        "{\"type\":\"vitals\",\"ts\":\"nope\"}\nnot json\n{\"type\":\"future\"}\n",
-    )
-    .unwrap();
+    let mut bad =
+        b"{\"type\":\"vitals\",\"ts\":\"nope\"}\nnot json\n{\"type\":\"future\"}\n".to_vec();
+    bad.extend_from_slice(b"{\"type\":\"vitals\",\"patient_id\":\"\xff\"}\n");
+    std::fs::write(&part, bad).unwrap();
     let out = dir.path().join("r.html");
     let o = report(&lake_dir, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("2 lines were not valid records"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        std::fs::read_to_string(&out)
-            .unwrap()
-            .contains("2 lines were not valid records")
+    // Three bad lines (bad time, not JSON, not UTF-8); an object of another type is not bad.
+    let msg = "3 lines were not valid records";
+    assert!(stderr(&o).contains(msg), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains(msg));
+    assert_eq!(
+        html.matches("<tr class=\"patient-row\"").count(),
+        1,
+        "good lines still read"
     );
 }
 
