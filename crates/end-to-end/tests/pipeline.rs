@@ -224,7 +224,7 @@ fn same_seed_gives_the_same_lake_and_another_seed_a_different_one() {
         v
     };
     let a = read("42", "a");
-    assert_eq!(a.len() >= 600, true);
+    assert!(a.len() >= 600);
     assert_eq!(a, read("42", "b"));
     assert_ne!(a, read("43", "c"));
 }
