@@ -184,7 +184,9 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
             }
         }
     }
-    let leftovers_wrong = !leftovers.is_empty() && !writer_running;
+    let leftovers_wrong = leftovers
+        .iter()
+        .any(|l| !writer_running || l.ends_with(".compact"));
     let w = |e: std::io::Error| anyhow::Error::from(e).context("cannot write the report");
     writeln!(
         out,
@@ -208,7 +210,9 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
         .map_err(w)?;
     }
     for l in &leftovers {
-        let note = if writer_running {
+        let note = if l.ends_with(".compact") {
+            "left by an interrupted compact: run compact again to remove it"
+        } else if writer_running {
             "in progress (a writer is running)"
         } else {
             "left by a crash: start cardio-archive on this lake to salvage it"

@@ -12,7 +12,8 @@
 //! - a published `part-<writer>-<n>.jsonl` with `n` at or past the checkpoint's number has its
 //!   identities added to the marks.
 //!
-//! Then a new checkpoint is saved. Every step can be repeated after a crash in the middle of it
+//! Without a checkpoint, every published file of the lake is read instead. Then a new checkpoint
+//! is saved. Every step can be repeated after a crash in the middle of it
 //! (truncate to the last newline, rename, re-read) and gives the same lake and the same marks.
 
 use std::fs;
@@ -185,7 +186,11 @@ pub fn mark_file(marks: &mut Marks, partition: Partition, path: &Path) -> Result
 
 /// Recovers writer `writer` of `lake` (the caller holds its lock).
 pub fn recover(lake: &Path, writer: &str) -> Result<Recovered> {
-    let (marks, covered) = load_checkpoint(&checkpoint_path(lake, writer))?.unwrap_or_default();
+    let loaded = load_checkpoint(&checkpoint_path(lake, writer))?;
+    // Without a checkpoint (a new writer id, or a damaged file) every published file is read, also
+    // other writers' and compacted ones, so that nothing already in the lake is filed again.
+    let full_scan = loaded.is_none();
+    let (marks, covered) = loaded.unwrap_or_default();
     let mut r = Recovered {
         marks,
         next_file: covered,
@@ -204,6 +209,10 @@ pub fn recover(lake: &Path, writer: &str) -> Result<Recovered> {
                         mark_file(&mut r.marks, partition, &dir.join(&name))?;
                         r.rescanned_files += 1;
                     }
+                }
+                _ if full_scan && name.ends_with(".jsonl") && !name.starts_with('.') => {
+                    mark_file(&mut r.marks, partition, &dir.join(&name))?;
+                    r.rescanned_files += 1;
                 }
                 _ if name.starts_with(&format!(".part-{writer}-"))
                     && name.ends_with(".salvage.tmp") =>
