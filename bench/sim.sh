@@ -42,7 +42,7 @@ measure "max, 10 patients" "$COUNT" \
   "$SIM" --patients 10 --count "$COUNT" --seed 1 --speed max --start $START --quiet
 measure "max, $BIG patients" "$COUNT" \
   "$SIM" --patients "$BIG" --count "$COUNT" --seed 1 --speed max --start $START --quiet
-measure "max, $BIG patients, realistic artifacts" "$COUNT" \
+measure "max, $BIG patients, artifacts+events" "$COUNT" \
   "$SIM" --patients "$BIG" --count "$COUNT" --seed 1 --speed max --start $START --quiet \
   --artifacts realistic --events-per-day 2
 measure "max, 10 patients, into a pipe" "$COUNT" bash -c \

@@ -18,6 +18,8 @@ pub mod truth;
 pub mod ward;
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use vitals_core::Timestamp;
@@ -95,8 +97,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         None => TruthWriter::discard(),
     };
     let (seed, patients) = (cfg.seed, cfg.patients);
+    // A monitor runs until it is switched off: SIGTERM or SIGINT ends the run cleanly, with the
+    // stream flushed, the truth file synced and the summary written.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install the SIGTERM/SIGINT handlers")?;
+    }
     let mut ward = Ward::new(cfg);
-    let summary = ward.run(std::io::stdout().lock(), &mut truth)?;
+    let summary = ward.run(std::io::stdout().lock(), &mut truth, &stop)?;
     if !args.quiet {
         let span = match (summary.first_ts, summary.last_ts) {
             (Some(a), Some(b)) => format!(", event time {} to {}", a.to_rfc3339(), b.to_rfc3339()),

@@ -4,6 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -152,9 +153,14 @@ impl Ward {
         ward
     }
 
-    /// Runs until `--duration` or `--count` ends it (or the reader goes away), writing vitals lines
-    /// to `out` and the truth to `truth`.
-    pub fn run<W: Write>(&mut self, out: W, truth: &mut TruthWriter) -> anyhow::Result<Summary> {
+    /// Runs until `--duration` or `--count` ends it, `stop` is set (SIGTERM, SIGINT) or the reader
+    /// goes away, writing vitals lines to `out` and the truth to `truth`.
+    pub fn run<W: Write>(
+        &mut self,
+        out: W,
+        truth: &mut TruthWriter,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<Summary> {
         let cfg = self.cfg.clone();
         let n = i64::from(cfg.patients);
         let interval = cfg.interval_ms;
@@ -188,7 +194,7 @@ impl Ward {
                 // Monitors spread evenly over the interval, in bed order, so the stream stays in
                 // event-time order.
                 let ts_ms = cycle_ms + i64::from(i) * interval / n;
-                if ts_ms >= end_ms {
+                if ts_ms >= end_ms || stop.load(Ordering::Relaxed) {
                     break 'run;
                 }
                 if let Some(wait) = pacer.wait_for(ts_ms) {
@@ -197,6 +203,9 @@ impl Ward {
                     std::thread::sleep(wait.min(Duration::from_secs(1)));
                     // Wait out the rest, if any (a long wait for a future --start).
                     while let Some(w) = pacer.wait_for(ts_ms) {
+                        if stop.load(Ordering::Relaxed) {
+                            break 'run;
+                        }
                         std::thread::sleep(w.min(Duration::from_secs(1)));
                     }
                 }
@@ -545,7 +554,9 @@ mod tests {
         let path = dir.path().join("truth.jsonl");
         let mut truth = TruthWriter::create(&path).unwrap();
         let mut out = Vec::new();
-        let summary = Ward::new(cfg).run(&mut out, &mut truth).unwrap();
+        let summary = Ward::new(cfg)
+            .run(&mut out, &mut truth, &AtomicBool::new(false))
+            .unwrap();
         assert_eq!(summary.records, 600);
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
             .unwrap()

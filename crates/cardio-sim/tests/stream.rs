@@ -269,3 +269,52 @@ fn bad_arguments_and_bad_scenario_files_exit_2_with_the_reason() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn sigterm_ends_the_run_with_everything_flushed_and_status_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.jsonl");
+    // Real time, so the simulator is asleep between readings most of the time.
+    let mut child = sim()
+        .args([
+            "--patients",
+            "2",
+            "--interval",
+            "0.05",
+            "--seed",
+            "1",
+            "--truth",
+        ])
+        .arg(&truth)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines = 1 + rest.lines().count();
+    assert!(
+        rest.is_empty() || rest.ends_with('\n'),
+        "the last line is whole"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!("cardio-sim: {lines} vitals records")),
+        "{err}"
+    );
+    assert_eq!(
+        common::json_lines(&truth).len(),
+        2,
+        "both admissions are in the truth file"
+    );
+}
