@@ -54,6 +54,12 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
     pub start: Option<Timestamp>,
 
+    /// The ward's local time minus UTC, in hours (-5, 1, 5.5): the circadian rhythm (temperature
+    /// lowest at 07 h, highest at 19 h; HR lowest at night) follows local time. Timestamps stay UTC.
+    #[arg(long, value_name = "HOURS", default_value = "0", allow_negative_numbers = true,
+          value_parser = parse_utc_offset_ms)]
+    pub utc_offset: i64,
+
     /// Seed of every random draw: the same seed and arguments give byte-identical output (and
     /// truth file). [default: drawn from the clock and shown in the summary]
     #[arg(long, value_name = "N")]
@@ -135,6 +141,15 @@ fn parse_interval_ms(s: &str) -> Result<i64, String> {
         Ok(v) if (0.001..=86_400.0).contains(&v) => Ok((v * 1000.0).round() as i64),
         _ => Err(format!(
             "`{s}` is not an interval: give seconds from 0.001 to 86400"
+        )),
+    }
+}
+
+fn parse_utc_offset_ms(s: &str) -> Result<i64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (-14.0..=14.0).contains(&v) => Ok((v * 3_600_000.0).round() as i64),
+        _ => Err(format!(
+            "`{s}` is not a UTC offset: give hours from -14 to 14"
         )),
     }
 }

@@ -75,6 +75,7 @@ pub fn config(args: &Args) -> anyhow::Result<Config> {
             late: args.net_late,
             late_max_ms: args.net_late_max,
         },
+        utc_offset_ms: args.utc_offset,
     })
 }
 

@@ -298,6 +298,36 @@ mod tests {
     }
 
     #[test]
+    fn displayed_spo2_lags_a_sudden_fall() {
+        let model = Model::new(1000);
+        let mut rng = SimRng::new(2, 0);
+        let (_, baseline) = crate::cohort::draw(&mut rng);
+        let mut body = Physiology::new(baseline, &model, 0, &mut rng);
+        let lag_s = -1.0 / (1.0 - body.spo2_alpha).ln();
+        assert!((4.0..=16.0).contains(&lag_s), "averaging over {lag_s} s");
+        let before = body.spo2_shown;
+        let mut fx = Effects::NONE;
+        fx.spo2_pct = -20.0;
+        let circ = Circadian::at(0);
+        body.step(1000, &model, &circ, &fx, &mut rng);
+        // One second after a 20-point fall the display has moved less than half of it.
+        assert!(
+            before - body.spo2_shown < 10.0,
+            "{before} → {}",
+            body.spo2_shown
+        );
+        for t in 2..=60 {
+            body.step(t * 1000, &model, &circ, &fx, &mut rng);
+        }
+        // After a minute it has caught up (within noise).
+        assert!(
+            before - body.spo2_shown > 16.0,
+            "{before} → {}",
+            body.spo2_shown
+        );
+    }
+
+    #[test]
     fn ou_step_keeps_its_stationary_spread() {
         let ou = Ou::new((60.0, 3.0), 1.0);
         let mut rng = SimRng::new(5, 0);

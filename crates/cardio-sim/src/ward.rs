@@ -34,6 +34,8 @@ pub struct Config {
     pub script: Vec<Scripted>,
     pub rates: Rates,
     pub network: Network,
+    /// The ward's local time minus UTC, ms: the circadian rhythm follows local time.
+    pub utc_offset_ms: i64,
 }
 
 /// What a run did, for the summary on stderr.
@@ -215,7 +217,9 @@ impl Ward {
                 let second = ts_ms.div_euclid(1000);
                 if second != circ_second {
                     circ_second = second;
-                    circ = Circadian::at(Timestamp::from_millis(second * 1000).millis_of_day());
+                    circ = Circadian::at(
+                        Timestamp::from_millis(second * 1000 + cfg.utc_offset_ms).millis_of_day(),
+                    );
                 }
                 let ts = Timestamp::from_millis(ts_ms);
                 let Some(reading) = self.read(i, ts, cycle == 0, &circ, artifacts_on, truth)?
@@ -549,6 +553,7 @@ mod tests {
             script,
             rates: Rates::default(),
             network: Network::default(),
+            utc_offset_ms: 0,
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("truth.jsonl");

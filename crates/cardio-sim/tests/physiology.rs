@@ -262,3 +262,35 @@ fn fever_raises_hr_about_7_and_rr_about_1_4_per_degree() {
         "RR slope {rr_slope} /min/°C"
     );
 }
+
+#[test]
+fn utc_offset_moves_the_rhythm_to_local_time() {
+    // UTC+6: local 19 h is 13 h UTC, local 07 h is 01 h UTC.
+    let out = run(&[
+        "--patients",
+        "120",
+        "--interval",
+        "300",
+        "--duration",
+        "24h",
+        "--seed",
+        "5",
+        "--utc-offset",
+        "6",
+    ]);
+    let mut by_hour = vec![vec![]; 24];
+    for v in vitals(&out) {
+        by_hour[(v.ts.millis_of_day() / 3_600_000) as usize].extend(v.temperature_c);
+    }
+    let t: Vec<f64> = by_hour.iter().map(|x| mean(x)).collect();
+    let argmax = (0..24).max_by(|a, b| t[*a].total_cmp(&t[*b])).unwrap();
+    let argmin = (0..24).min_by(|a, b| t[*a].total_cmp(&t[*b])).unwrap();
+    assert!(
+        (11..=15).contains(&argmax),
+        "temperature peaks at {argmax} h UTC"
+    );
+    assert!(
+        argmin <= 3 || argmin == 23,
+        "temperature lowest at {argmin} h UTC"
+    );
+}

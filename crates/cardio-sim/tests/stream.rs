@@ -217,6 +217,7 @@ fn help_explains_every_flag_and_the_exit_status() {
         "--truth",
         "--scenario",
         "--events-per-day",
+        "--utc-offset",
         "--artifacts",
         "--motion-rate",
         "--probe-off-rate",
