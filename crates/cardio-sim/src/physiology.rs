@@ -37,10 +37,10 @@ const WHITE_SPO2: f64 = 0.35;
 const WHITE_SBP: f64 = 4.0;
 const WHITE_DBP: f64 = 3.0;
 
-/// Circadian amplitudes (half the peak-to-trough swing) and the hour of the peak (UTC clock of the
-/// event time). Temperature: 0.25 °C, so a 0.5 °C daily swing, highest at 19 h and lowest at 7 h.
-/// HR: ±6 %, highest mid-afternoon and lowest at 3 h, so the night reads 11 % below the afternoon.
-/// BP: ±4.5 % (nocturnal dipping of about 9 %). RR: ±3 %.
+/// Circadian amplitudes (half the peak-to-trough swing) and the hour of the peak, on the ward's local
+/// clock (`--utc-offset`). Temperature: 0.25 °C, so a 0.5 °C daily swing, highest at 19 h and
+/// lowest at 7 h. HR: ±6 %, highest mid-afternoon and lowest at 3 h, so the night reads 11 % below
+/// the afternoon. BP: ±4.5 % (nocturnal dipping of about 9 %). RR: ±3 %.
 const CIRCADIAN_TEMP_C: (f64, f64) = (0.25, 19.0);
 const CIRCADIAN_HR: (f64, f64) = (0.06, 15.0);
 const CIRCADIAN_BP: (f64, f64) = (0.045, 15.0);
