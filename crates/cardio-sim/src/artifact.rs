@@ -99,6 +99,47 @@ impl Network {
     }
 }
 
+/// Battery: a monitor on mains charges about 0.5 %/min to full.
+const BATTERY_CHARGE_PER_S: f64 = 0.5 / 60.0;
+
+/// The monitor's battery: charging on mains, draining while a `battery_drain` episode has it
+/// unplugged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Battery {
+    pub pct: f64,
+    pub on_mains: bool,
+}
+
+impl Battery {
+    /// A monitor on mains, its battery somewhere between 60 and 100 %.
+    pub fn new(rng: &mut SimRng) -> Self {
+        Battery {
+            pct: rng.range(60.0, 100.0),
+            on_mains: true,
+        }
+    }
+
+    /// Charges for `dt_s` seconds if on mains.
+    pub fn charge(&mut self, dt_s: f64) {
+        if self.on_mains && self.pct < 100.0 {
+            self.pct = (self.pct + BATTERY_CHARGE_PER_S * dt_s).min(100.0);
+        }
+    }
+
+    /// The whole per cent the device reports.
+    pub fn shown(&self) -> i32 {
+        self.pct as i32
+    }
+}
+
+/// Artifact episodes as they happen: the running episode number (shared by the ward) and the
+/// changes of one reading, for the truth file.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub episodes: u32,
+    pub changes: Vec<Change>,
+}
+
 /// A change of an artifact episode to report in the truth file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -154,21 +195,38 @@ impl Artifacts {
         }
     }
 
-    /// Applies the artifact state at event time `t_ms` to a reading: ends and starts episodes
-    /// (reported through `changes`), alters the reading, drains the battery.
+    /// Applies the artifact state at event time `t_ms` to a reading taken `dt_s` after the last:
+    /// ends and starts episodes (reported in `log`), alters the reading, charges or drains the
+    /// battery and shows its level.
     #[allow(clippy::too_many_arguments)]
     pub fn apply(
         &mut self,
         t_ms: i64,
         dt_s: f64,
         reading: &mut Reading,
-        battery_pct: &mut f64,
-        on_mains: &mut bool,
+        battery: &mut Battery,
         rates: &Rates,
         rng: &mut SimRng,
-        next_episode: &mut u32,
-        changes: &mut Vec<Change>,
+        log: &mut Log,
     ) -> Outcome {
+        battery.charge(dt_s);
+        let outcome = self.episode(t_ms, dt_s, reading, battery, rates, rng, log);
+        reading.battery_pct = Some(battery.shown());
+        outcome
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn episode(
+        &mut self,
+        t_ms: i64,
+        dt_s: f64,
+        reading: &mut Reading,
+        battery: &mut Battery,
+        rates: &Rates,
+        rng: &mut SimRng,
+        log: &mut Log,
+    ) -> Outcome {
+        let changes = &mut log.changes;
         if let Some(ep) = self.active
             && t_ms >= ep.until_ms
         {
@@ -178,16 +236,16 @@ impl Artifacts {
             });
             if ep.kind == Kind::BatteryDrain {
                 // Plugged back in and restarted, charging from a few per cent.
-                *battery_pct = 5.0;
-                *on_mains = true;
+                battery.pct = 5.0;
+                battery.on_mains = true;
             }
             self.active = None;
         }
         if self.active.is_none() && t_ms >= self.next_ms {
             self.next_ms = next_after(t_ms, rates, rng);
             let kind = Kind::ALL[rng.weighted(&rates.0)];
-            *next_episode += 1;
-            let episode = *next_episode;
+            log.episodes += 1;
+            let episode = log.episodes;
             let (until_ms, magnitude, detail) = match kind {
                 Kind::Motion => {
                     let d = rng.range(3.0, 20.0);
@@ -212,11 +270,11 @@ impl Artifacts {
                 }
                 Kind::BatteryDrain => {
                     let per_s = 1.0 / rng.range(20.0, 40.0);
-                    *on_mains = false;
+                    battery.on_mains = false;
                     (
                         i64::MAX,
                         per_s,
-                        json!({"drain_pct_per_min": round1(per_s * 60.0), "battery_pct": *battery_pct as i32}),
+                        json!({"drain_pct_per_min": round1(per_s * 60.0), "battery_pct": battery.shown()}),
                     )
                 }
                 Kind::Implausible => {
@@ -269,9 +327,9 @@ impl Artifacts {
                 if ep.empty {
                     return Outcome::Silent;
                 }
-                *battery_pct -= ep.magnitude * dt_s;
-                if *battery_pct <= 0.0 {
-                    *battery_pct = 0.0;
+                battery.pct -= ep.magnitude * dt_s;
+                if battery.pct <= 0.0 {
+                    battery.pct = 0.0;
                     ep.empty = true;
                     ep.until_ms = secs(t_ms, rng.range(300.0, 1200.0));
                     changes.push(Change::Phase {
@@ -281,7 +339,6 @@ impl Artifacts {
                     });
                     return Outcome::Silent;
                 }
-                reading.battery_pct = Some(*battery_pct as i32);
             }
             Kind::Implausible => {}
         }
@@ -341,63 +398,73 @@ mod tests {
             spo2_pct: Some(97),
             respiratory_rate_bpm: Some(15),
             temperature_deci_c: Some(368),
-            battery_pct: Some(90),
             ..Reading::default()
         }
     }
 
-    #[test]
-    fn no_rates_means_no_artifacts() {
-        let mut rng = SimRng::new(1, 0);
-        let rates = Rates::default();
-        let mut a = Artifacts::new(&rates, 0, &mut rng);
-        let (mut bat, mut mains, mut ep, mut ch) = (90.0, true, 0, vec![]);
-        for t in 0..10_000 {
-            let mut r = reading();
-            let o = a.apply(
-                t * 1000,
-                1.0,
-                &mut r,
-                &mut bat,
-                &mut mains,
-                &rates,
-                &mut rng,
-                &mut ep,
-                &mut ch,
-            );
-            assert_eq!((o, r), (Outcome::Send, reading()));
-        }
-        assert!(ch.is_empty());
-    }
-
-    #[test]
-    fn battery_drains_to_empty_then_the_device_goes_silent_and_returns() {
-        let mut rng = SimRng::new(1, 0);
-        let mut rates = Rates::default();
-        rates.0[4] = 1000.0;
-        let mut a = Artifacts::new(&rates, 0, &mut rng);
-        let (mut bat, mut mains, mut ep, mut ch) = (50.0, true, 0, vec![]);
+    /// Applies the artifacts at each second from 0 until `until` says stop; returns how many
+    /// readings were silent.
+    fn seconds(
+        a: &mut Artifacts,
+        battery: &mut Battery,
+        rates: &Rates,
+        log: &mut Log,
+        mut check: impl FnMut(Outcome, &Reading, &Log) -> bool,
+    ) -> u32 {
+        let mut rng = SimRng::new(1, 1);
         let mut silent = 0;
         for t in 0..10_000 {
             let mut r = reading();
-            let outcome = a.apply(
-                t * 1000,
-                1.0,
-                &mut r,
-                &mut bat,
-                &mut mains,
-                &rates,
-                &mut rng,
-                &mut ep,
-                &mut ch,
-            );
-            if ch.iter().any(|c| matches!(c, Change::End { .. })) {
+            let outcome = a.apply(t * 1000, 1.0, &mut r, battery, rates, &mut rng, log);
+            if !check(outcome, &r, log) {
                 break;
             }
             if outcome == Outcome::Silent {
                 silent += 1;
             }
         }
+        silent
+    }
+
+    #[test]
+    fn no_rates_means_no_artifacts() {
+        let rates = Rates::default();
+        let mut a = Artifacts::new(&rates, 0, &mut SimRng::new(1, 0));
+        let mut battery = Battery {
+            pct: 90.0,
+            on_mains: true,
+        };
+        let mut log = Log::default();
+        let silent = seconds(&mut a, &mut battery, &rates, &mut log, |o, r, _| {
+            let mut expected = reading();
+            expected.battery_pct = r.battery_pct;
+            assert_eq!((o, *r), (Outcome::Send, expected));
+            true
+        });
+        assert_eq!(silent, 0);
+        assert!(log.changes.is_empty());
+        assert_eq!(battery.shown(), 100, "charged on mains");
+    }
+
+    #[test]
+    fn battery_drains_to_empty_then_the_device_goes_silent_and_returns() {
+        let mut rates = Rates::default();
+        rates.0[4] = 1000.0;
+        let mut a = Artifacts::new(&rates, 0, &mut SimRng::new(1, 0));
+        let mut battery = Battery {
+            pct: 50.0,
+            on_mains: true,
+        };
+        let mut log = Log::default();
+        let mut lowest = 100;
+        let silent = seconds(&mut a, &mut battery, &rates, &mut log, |o, r, log| {
+            if o == Outcome::Send {
+                lowest = lowest.min(r.battery_pct.unwrap());
+            }
+            !log.changes.iter().any(|c| matches!(c, Change::End { .. }))
+        });
+        let ch = &log.changes;
+        assert!(lowest <= 1, "drained to {lowest} %");
         assert!(matches!(
             ch[0],
             Change::Start {

@@ -46,9 +46,6 @@ const CIRCADIAN_HR: (f64, f64) = (0.06, 15.0);
 const CIRCADIAN_BP: (f64, f64) = (0.045, 15.0);
 const CIRCADIAN_RR: (f64, f64) = (0.03, 15.0);
 
-/// Battery: a monitor on mains charges about 0.5 %/min to full.
-const BATTERY_CHARGE_PER_S: f64 = 0.5 / 60.0;
-
 /// The time-of-day terms, shared by every patient reading in the same second.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Circadian {
@@ -122,7 +119,8 @@ impl Model {
     }
 }
 
-/// What the monitor displays at one reading, before device artifacts.
+/// What the monitor displays at one reading, before device artifacts (the battery is the device's:
+/// [`crate::artifact::Battery`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reading {
     pub heart_rate_bpm: Option<i32>,
@@ -153,9 +151,6 @@ pub struct Physiology {
     spo2_alpha: f64,
     /// This probe's fixed error (oximeter accuracy ±2 %, SPEC.md 4).
     spo2_bias: f64,
-    pub battery_pct: f64,
-    /// On mains power: the battery charges (false while a battery-drain artifact runs).
-    pub on_mains: bool,
     /// Seconds between NIBP cuff cycles (300, 600 or 900).
     pub nibp_every_s: u16,
     pub next_nibp_ms: i64,
@@ -185,8 +180,6 @@ impl Physiology {
             spo2_shown: 0.0,
             spo2_alpha: 1.0 - (-model.dt_s / lag_s).exp(),
             spo2_bias: rng.normal_clamped(0.0, 0.7, -2.0, 2.0),
-            battery_pct: rng.range(60.0, 100.0),
-            on_mains: true,
             nibp_every_s,
             next_nibp_ms: first_nibp,
             last_nibp_ms: start_ms,
@@ -252,10 +245,6 @@ impl Physiology {
             self.next_nibp_ms = t_ms + i64::from(self.nibp_every_s) * 1000;
         }
 
-        if self.on_mains && self.battery_pct < 100.0 {
-            self.battery_pct = (self.battery_pct + BATTERY_CHARGE_PER_S * model.dt_s).min(100.0);
-        }
-
         Reading {
             heart_rate_bpm: Some(hr.clamp(25.0, 250.0).round() as i32),
             spo2_pct: Some(spo2.clamp(40.0, 100.0).round() as i32),
@@ -265,7 +254,7 @@ impl Physiology {
             diastolic_mmhg: dbp,
             on_oxygen: fx.on_oxygen,
             consciousness: fx.consciousness,
-            battery_pct: Some(self.battery_pct as i32),
+            battery_pct: None,
         }
     }
 }

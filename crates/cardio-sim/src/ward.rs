@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde_json::json;
 use vitals_core::{LineWriter, Timestamp};
 
-use crate::artifact::{self, Artifacts, Change, Network, Outcome, Rates};
+use crate::artifact::{self, Artifacts, Battery, Change, Log, Network, Outcome, Rates};
 use crate::clock::{Pacer, Speed};
 use crate::cohort::{self, Demographics};
 use crate::output::{TsCache, write_vitals};
@@ -57,6 +57,7 @@ struct Bed {
     body: Physiology,
     scenario: Option<Active>,
     artifacts: Artifacts,
+    battery: Battery,
     next_random_ms: i64,
     script_due_ms: i64,
     seq: u64,
@@ -108,8 +109,8 @@ pub struct Ward {
     script: HashMap<u32, VecDeque<Scripted>>,
     random_rate_per_ms: f64,
     scenario_episodes: u32,
-    artifact_episodes: u32,
-    changes: Vec<Change>,
+    /// Artifact episodes so far and the changes of the current reading.
+    artifacts: Log,
 }
 
 impl Ward {
@@ -123,6 +124,7 @@ impl Ward {
                 let (who, baseline) = cohort::draw(&mut rng);
                 let body = Physiology::new(baseline, &model, start, &mut rng);
                 let artifacts = Artifacts::new(&cfg.rates, start, &mut rng);
+                let battery = Battery::new(&mut rng);
                 let next_random_ms = next_event(start, random_rate_per_ms, &mut rng);
                 Bed {
                     rng,
@@ -130,6 +132,7 @@ impl Ward {
                     body,
                     scenario: None,
                     artifacts,
+                    battery,
                     next_random_ms,
                     script_due_ms: i64::MAX,
                     seq: 0,
@@ -142,8 +145,7 @@ impl Ward {
             script: HashMap::new(),
             random_rate_per_ms,
             scenario_episodes: 0,
-            artifact_episodes: 0,
-            changes: Vec::new(),
+            artifacts: Log::default(),
             cfg,
         };
         for s in std::mem::take(&mut ward.cfg.script) {
@@ -184,7 +186,6 @@ impl Ward {
         let mut circ_second = i64::MIN;
         let mut circ = Circadian::at(0);
         let network = cfg.network;
-        let artifacts_on = cfg.rates.any();
         let mut more = sink.limit > 0;
 
         'run: for cycle in 0i64.. {
@@ -222,8 +223,7 @@ impl Ward {
                     );
                 }
                 let ts = Timestamp::from_millis(ts_ms);
-                let Some(reading) = self.read(i, ts, cycle == 0, &circ, artifacts_on, truth)?
-                else {
+                let Some(reading) = self.read(i, ts, cycle == 0, &circ, truth)? else {
                     continue;
                 };
                 let bed = &mut self.beds[i as usize];
@@ -259,8 +259,8 @@ impl Ward {
                         None
                     };
                     if let Some((name, detail)) = fault {
-                        self.artifact_episodes += 1;
-                        let ep = self.artifact_episodes;
+                        self.artifacts.episodes += 1;
+                        let ep = self.artifacts.episodes;
                         for (event, detail) in [(Event::Start, Some(detail)), (Event::End, None)] {
                             truth.write(&TruthEvent {
                                 ts,
@@ -297,7 +297,7 @@ impl Ward {
         summary.records = sink.written;
         summary.max_lag_ms = pacer.max_lag_ms();
         summary.scenarios = self.scenario_episodes;
-        summary.artifacts = self.artifact_episodes;
+        summary.artifacts = self.artifacts.episodes;
         Ok(summary)
     }
 
@@ -309,7 +309,6 @@ impl Ward {
         ts: Timestamp,
         first: bool,
         circ: &Circadian,
-        artifacts_on: bool,
         truth: &mut TruthWriter,
     ) -> anyhow::Result<Option<Reading>> {
         let t = ts.millis();
@@ -391,48 +390,44 @@ impl Ward {
 
         let mut reading = bed.body.step(t, &self.model, circ, &fx, &mut bed.rng);
 
-        if artifacts_on {
-            self.changes.clear();
-            let outcome = bed.artifacts.apply(
-                t,
-                self.model.dt_s(),
-                &mut reading,
-                &mut bed.body.battery_pct,
-                &mut bed.body.on_mains,
-                &self.cfg.rates,
-                &mut bed.rng,
-                &mut self.artifact_episodes,
-                &mut self.changes,
-            );
-            for c in &self.changes {
-                let (event, kind, episode, phase, detail) = match c {
-                    Change::Start {
-                        kind,
-                        episode,
-                        detail,
-                    } => (Event::Start, kind, episode, None, Some(detail.clone())),
-                    Change::Phase {
-                        kind,
-                        episode,
-                        phase,
-                    } => (Event::Phase, kind, episode, Some(*phase), None),
-                    Change::End { kind, episode } => (Event::End, kind, episode, None, None),
-                };
-                truth.write(&TruthEvent {
-                    ts,
-                    event,
-                    category: Category::Artifact,
-                    name: kind.name(),
-                    episode: *episode,
-                    patient: i,
-                    phase,
-                    severity: None,
+        self.artifacts.changes.clear();
+        let outcome = bed.artifacts.apply(
+            t,
+            self.model.dt_s(),
+            &mut reading,
+            &mut bed.battery,
+            &self.cfg.rates,
+            &mut bed.rng,
+            &mut self.artifacts,
+        );
+        for c in &self.artifacts.changes {
+            let (event, kind, episode, phase, detail) = match c {
+                Change::Start {
+                    kind,
+                    episode,
                     detail,
-                })?;
-            }
-            if outcome == Outcome::Silent {
-                return Ok(None);
-            }
+                } => (Event::Start, kind, episode, None, Some(detail.clone())),
+                Change::Phase {
+                    kind,
+                    episode,
+                    phase,
+                } => (Event::Phase, kind, episode, Some(*phase), None),
+                Change::End { kind, episode } => (Event::End, kind, episode, None, None),
+            };
+            truth.write(&TruthEvent {
+                ts,
+                event,
+                category: Category::Artifact,
+                name: kind.name(),
+                episode: *episode,
+                patient: i,
+                phase,
+                severity: None,
+                detail,
+            })?;
+        }
+        if outcome == Outcome::Silent {
+            return Ok(None);
         }
         Ok(Some(reading))
     }

@@ -90,23 +90,52 @@ fn artifact_rates_are_as_configured_and_match_the_stream() {
         (null_s - planned_s).abs() <= 0.1 * planned_s,
         "SpO2 null {null_s} s, planned {planned_s} s"
     );
-    // Silent devices: a gap in event time, none in seq.
-    let mut last: HashMap<&str, (i64, u64)> = HashMap::new();
-    let mut gaps = 0;
+    // Silent devices: no readings from the episode's start to its end (a gap in event time, none
+    // in seq), and every gap in a device's readings is a silent episode.
+    let mut readings: HashMap<&str, Vec<(i64, u64)>> = HashMap::new();
     for v in &stream {
-        if let Some((ts, seq)) = last.insert(&v.device_id, (v.ts.millis(), v.seq)) {
-            assert_eq!(v.seq, seq + 1, "seq has no gap without network loss");
-            if v.ts.millis() - ts > 2000 {
-                gaps += 1;
+        readings
+            .entry(&v.device_id)
+            .or_default()
+            .push((v.ts.millis(), v.seq));
+    }
+    let ms = |x: &serde_json::Value| {
+        vitals_core::Timestamp::parse(x["ts"].as_str().unwrap())
+            .unwrap()
+            .millis()
+    };
+    let episode = |id: &serde_json::Value, event: &str| {
+        t.iter()
+            .find(|x| x["episode_id"] == *id && x["event"] == event)
+    };
+    let silences: Vec<(&str, i64, i64)> = t
+        .iter()
+        .filter(|x| x["event"] == "start" && x["name"] == "device_silent")
+        .map(|x| {
+            let end = episode(&x["episode_id"], "end").map_or(i64::MAX, ms);
+            (x["device_id"].as_str().unwrap(), ms(x), end)
+        })
+        .collect();
+    for (device, from, to) in &silences {
+        assert!(
+            readings[device].iter().all(|(ts, _)| ts < from || ts >= to),
+            "{device} sent while silent"
+        );
+    }
+    for (device, rows) in &readings {
+        for w in rows.windows(2) {
+            assert_eq!(w[1].1, w[0].1 + 1, "seq has no gap without network loss");
+            if w[1].0 - w[0].0 > 2000 {
+                assert!(
+                    silences
+                        .iter()
+                        .any(|(d, from, _)| d == device && (w[0].0..w[1].0).contains(from)),
+                    "{device}: a gap at {} without a silent episode",
+                    w[0].0
+                );
             }
         }
     }
-    // One gap per episode, except where one episode follows another straight away.
-    let silent = starts("device_silent") as usize;
-    assert!(
-        gaps <= silent && gaps + 5 >= silent,
-        "{gaps} silent gaps for {silent} episodes"
-    );
     // The truth never enters the stream.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("\"truth\""));
 }
