@@ -83,11 +83,17 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "FILE")]
     pub truth: PathBuf,
 
-    /// cardio-alert's output to score [default: stdin].
+    /// cardio-alert outputs to score side by side, each FILE or LABEL=FILE (for example
+    /// defaults=a.jsonl no-delays=b.jsonl); only their alert lines are read. [default: stdin]
     #[arg(value_name = "ALERTS")]
-    pub alerts: Option<PathBuf>,
+    pub alerts: Vec<String>,
 
-    /// A title for the table's column (e.g. "defaults" or "no delays").
+    /// Hours of simulated time the cohort was monitored, for the per-patient-day rates [default:
+    /// the span of the truth file's events].
+    #[arg(long, value_name = "HOURS")]
+    pub hours: Option<f64>,
+
+    /// The column title of an ALERTS given without LABEL= (or of stdin).
     #[arg(long, default_value = "cardio-alert")]
     pub label: String,
 

@@ -59,6 +59,10 @@ struct Patient {
     set: u32,
     sbp: Carried<i32>,
     temp: Carried<f64>,
+    /// The last plausible SpO2 and its time, to see a fall too fast to be real.
+    spo2_prev: Option<(i32, i64)>,
+    /// While SpO2 is held as a motion artifact: the level before the fall, and since when.
+    spo2_hold: Option<(i32, i64)>,
     alarms: Box<[Alarm]>,
 }
 
@@ -84,6 +88,8 @@ pub struct Stats {
     pub gaps: u64,
     pub lost_readings: u64,
     pub evicted: u64,
+    /// SpO2 readings held back as motion artifact.
+    pub spo2_artifact_readings: u64,
     /// Raised events per rule index, by priority (low, medium, high).
     pub raised: Vec<[u64; 3]>,
     pub escalated: Vec<u64>,
@@ -179,6 +185,8 @@ impl Engine {
                     set,
                     sbp: Carried::default(),
                     temp: Carried::default(),
+                    spo2_prev: None,
+                    spo2_hold: None,
                     alarms: vec![Alarm::Idle; n].into_boxed_slice(),
                 },
             );
@@ -221,7 +229,15 @@ impl Engine {
         let set = &cfg.sets[p.set as usize];
 
         let faults = plausibility::check(v);
-        let vals = plausible_values(v, &faults);
+        let mut vals = plausible_values(v, &faults);
+        if fresh
+            && cfg.spo2_drop_pct > 0
+            && let Some(x) = vals[Vital::Spo2 as usize]
+            && spo2_artifact(p, x as i32, now, cfg.spo2_drop_pct, cfg.spo2_hold_ms)
+        {
+            vals[Vital::Spo2 as usize] = None;
+            stats.spo2_artifact_readings += 1;
+        }
         let int = |vital: Vital| vals[vital as usize].map(|x| x as i32);
         let sbp_now = int(Vital::Systolic);
         let temp_now = vals[Vital::Temperature as usize];
@@ -358,6 +374,26 @@ impl Engine {
         });
         // HashMap order is not stable between runs: sort so a replay gives the same lines.
         out[start..].sort_by(|a, b| a.patient_id.cmp(&b.patient_id));
+    }
+}
+
+/// Whether this SpO2 reading is a motion artifact: the start of a fall faster than an averaging
+/// oximeter shows a real one, or a reading before SpO2 is back near its level before that fall.
+fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64) -> bool {
+    let prev = p.spo2_prev.replace((x, now));
+    if let Some((before, since)) = p.spo2_hold {
+        if x >= before - 2 || now - since >= hold_ms {
+            p.spo2_hold = None;
+            return false;
+        }
+        return true;
+    }
+    match prev {
+        Some((last, t)) if now - t <= 2000 && last - x >= drop_pct => {
+            p.spo2_hold = Some((last, now));
+            true
+        }
+        _ => false,
     }
 }
 

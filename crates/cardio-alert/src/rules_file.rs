@@ -18,6 +18,35 @@ pub const DEFAULT_CARRY_BP_S: f64 = 3600.0;
 pub const DEFAULT_CARRY_TEMP_S: f64 = 3600.0;
 /// A patient with no reading for this long (event time) is forgotten, so state stays bounded.
 pub const DEFAULT_EVICT_AFTER_S: f64 = 3600.0;
+/// A fall of SpO2 by this many % from one reading to the next (≤ 2 s apart) is faster than an
+/// averaging oximeter can display a real desaturation (4–16 s averaging, SPEC.md 4): motion artifact.
+pub const DEFAULT_SPO2_ARTIFACT_DROP_PCT: f64 = 3.0;
+/// SpO2 after such a fall is held as suspect until it is back within 2 % of the level before it,
+/// for at most this long; a level that stays down longer is real and alarms as usual.
+pub const DEFAULT_SPO2_ARTIFACT_HOLD_S: f64 = 30.0;
+
+/// NEWS2 is an intermittent observation score; on a 1 Hz stream, noise at a band edge flips it from
+/// reading to reading. SPEC.md 3.2 leaves the NEWS2 rows' condition delay blank: cardio-alert
+/// asks for 2 min of persistence and clears after 5 min below the band, which took false NEWS2
+/// alarms on the evaluation cohort from about 700 to under 1 per patient-day (README).
+pub const NEWS2_DELAY_S: f64 = 120.0;
+pub const NEWS2_CLEAR_HOLD_S: f64 = 300.0;
+
+/// cardio-alert's built-in rules: vitals-core's `default_rules()` (SPEC.md 3.2, row for row) with the
+/// NEWS2 rows' blank delay filled in (see [`NEWS2_DELAY_S`]).
+pub fn builtin_rules() -> Vec<Rule> {
+    let mut rules = default_rules();
+    for r in &mut rules {
+        if matches!(
+            r.trigger,
+            Trigger::News2SingleThree | Trigger::News2Range { .. }
+        ) {
+            r.delay_s = NEWS2_DELAY_S;
+            r.clear_hold_s = NEWS2_CLEAR_HOLD_S;
+        }
+    }
+    rules
+}
 
 /// A rules file as written by a user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -50,6 +79,9 @@ pub struct SettingsFile {
     pub carry_bp_s: Option<f64>,
     pub carry_temp_s: Option<f64>,
     pub evict_after_s: Option<f64>,
+    /// 0 switches the SpO2 motion-artifact hold off.
+    pub spo2_artifact_drop_pct: Option<f64>,
+    pub spo2_artifact_hold_s: Option<f64>,
 }
 
 /// What one patient does differently.
@@ -160,6 +192,9 @@ pub struct Config {
     pub carry_bp_ms: i64,
     pub carry_temp_ms: i64,
     pub evict_after_ms: i64,
+    /// SpO2 motion-artifact hold: the fall that starts it (0: off) and its longest duration.
+    pub spo2_drop_pct: i32,
+    pub spo2_hold_ms: i64,
 }
 
 /// Command-line settings that win over the file's.
@@ -168,7 +203,7 @@ pub struct Overrides {
     pub carry_bp_s: Option<f64>,
     pub carry_temp_s: Option<f64>,
     pub evict_after_s: Option<f64>,
-    /// The naive baseline: every delay, clearing hold and latch set to 0.
+    /// The naive baseline: every delay, clearing hold and latch set to 0, no artifact hold.
     pub no_delays: bool,
 }
 
@@ -188,7 +223,7 @@ impl Config {
 
     pub fn build_with(file: &RulesFile, over: &Overrides) -> anyhow::Result<Self> {
         let mut rules: Vec<Rule> = if file.defaults {
-            default_rules()
+            builtin_rules()
         } else {
             Vec::new()
         };
@@ -274,6 +309,20 @@ impl Config {
                 s.evict_after_s,
                 DEFAULT_EVICT_AFTER_S,
                 "evict_after_s",
+            )?,
+            spo2_drop_pct: match s
+                .spo2_artifact_drop_pct
+                .unwrap_or(DEFAULT_SPO2_ARTIFACT_DROP_PCT)
+            {
+                _ if over.no_delays => 0,
+                p if (0.0..=100.0).contains(&p) => p.ceil() as i32,
+                p => bail!("spo2_artifact_drop_pct must be 0–100 %, not {p}"),
+            },
+            spo2_hold_ms: ms(
+                None,
+                s.spo2_artifact_hold_s,
+                DEFAULT_SPO2_ARTIFACT_HOLD_S,
+                "spo2_artifact_hold_s",
             )?,
         })
     }

@@ -157,9 +157,11 @@ fn write_table<E: Write>(err: &mut E, engine: &Engine) -> io::Result<()> {
     )?;
     writeln!(
         err,
-        "  patients in memory at the end: {}; evicted after silence: {}",
+        "  patients in memory at the end: {}; evicted after silence: {}; SpO2 readings held as \
+         motion artifact: {}",
         engine.patients(),
-        s.evicted
+        s.evicted,
+        s.spo2_artifact_readings
     )
 }
 

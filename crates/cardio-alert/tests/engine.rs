@@ -73,6 +73,13 @@ impl Feed {
     }
 }
 
+/// The defaults without the SpO2 motion-artifact hold, so that a step change of SpO2 counts at once
+/// (the hold has tests of its own).
+fn spec_timing() -> Config {
+    Config::build(&parse_rules_file("[settings]\nspo2_artifact_drop_pct = 0", false).unwrap())
+        .unwrap()
+}
+
 /// A value that meets a condition: the limit itself when inclusive, one unit past it when strict.
 fn meeting(op: Op, limit: f64) -> f64 {
     match op {
@@ -92,7 +99,7 @@ fn every_threshold_rule_ignores_a_dip_shorter_than_its_delay() {
         if delay == 0 {
             continue;
         }
-        let mut f = Feed::new(Config::defaults());
+        let mut f = Feed::new(spec_timing());
         f.run(0..10, |_| {});
         f.run(10..10 + delay, |v| {
             set(v, vital, meeting(when.op, when.limit))
@@ -110,7 +117,7 @@ fn every_threshold_rule_raises_once_and_clears_once_for_a_longer_condition() {
         };
         let delay = rule.delay_s as i64;
         let hold = rule.clear_hold_s as i64;
-        let mut f = Feed::new(Config::defaults());
+        let mut f = Feed::new(spec_timing());
         f.run(0..10, |_| {});
         f.run(10..10 + delay + 20, |v| {
             set(v, vital, meeting(when.op, when.limit))
@@ -220,35 +227,72 @@ fn news2_carries_bp_and_temperature_forward_for_60_minutes_then_goes_null() {
 #[test]
 fn news2_urgent_then_emergency_then_back_down() {
     let mut f = Feed::new(Config::defaults());
-    // RR 25 (3) + SpO2 93 (2) = 5: urgent. Add HR 131 (3): 8, emergency.
-    f.run(0..5, |v| {
+    let urgent = |v: &mut Vitals| {
+        // RR 25 (3) + SpO2 93 (2) = 5: urgent.
         v.respiratory_rate_bpm = Some(25);
         v.spo2_pct = Some(93);
+    };
+    f.run(0..200, urgent);
+    f.run(200..400, |v| {
+        urgent(v);
+        v.heart_rate_bpm = Some(131); // + 3 = 8: emergency
     });
-    f.run(5..10, |v| {
-        v.respiratory_rate_bpm = Some(25);
-        v.spo2_pct = Some(93);
-        v.heart_rate_bpm = Some(131);
-    });
-    f.run(10..15, |v| {
-        v.respiratory_rate_bpm = Some(25);
-        v.spo2_pct = Some(93);
-    });
-    f.run(15..20, |_| {});
+    f.run(400..800, urgent);
+    f.run(800..1200, |_| {});
+    // NEWS2 rules need 2 min of persistence and clear after 5 min below their band.
     assert_eq!(
         f.events("news2_urgent"),
         vec![
-            (AlertState::Raised, Priority::Medium, 0),
-            (AlertState::Cleared, Priority::Medium, 15)
+            (AlertState::Raised, Priority::Medium, 120),
+            (AlertState::Cleared, Priority::Medium, 1100)
         ]
     );
     assert_eq!(
         f.events("news2_emergency"),
         vec![
-            (AlertState::Raised, Priority::High, 5),
-            (AlertState::Cleared, Priority::High, 10)
+            (AlertState::Raised, Priority::High, 320),
+            (AlertState::Cleared, Priority::High, 700)
         ]
     );
+}
+
+#[test]
+fn a_sudden_short_spo2_dip_is_held_as_motion_artifact() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..10, |_| {});
+    f.run(10..25, |v| v.spo2_pct = Some(80));
+    f.run(25..60, |_| {});
+    assert!(f.events("spo2_desat").is_empty(), "{:?}", f.alerts);
+    assert_eq!(f.engine.stats.spo2_artifact_readings, 15);
+    assert!(
+        f.news2[10..25].iter().all(Option::is_none),
+        "not scored either"
+    );
+}
+
+#[test]
+fn a_sudden_spo2_fall_that_stays_down_alarms_after_the_artifact_hold() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..10, |_| {});
+    f.run(10..100, |v| v.spo2_pct = Some(80));
+    assert_eq!(
+        f.events("spo2_desat"),
+        vec![(AlertState::Raised, Priority::High, 40)]
+    );
+}
+
+#[test]
+fn a_gradual_desaturation_alarms_without_an_artifact_hold() {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..100, |v| {
+        v.spo2_pct = Some((97 - v.seq as i32 / 4).max(80))
+    });
+    // 97 − s/4 first reaches 84 at s = 52.
+    assert_eq!(
+        f.events("spo2_desat"),
+        vec![(AlertState::Raised, Priority::High, 52)]
+    );
+    assert_eq!(f.engine.stats.spo2_artifact_readings, 0);
 }
 
 #[test]

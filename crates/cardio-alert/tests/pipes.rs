@@ -28,7 +28,14 @@ fn stream() -> Vec<u8> {
         out += &reading("PT-1", s, 97);
         out.push('\n');
         if !(100..150).contains(&s) {
-            out += &reading("PT-2", s, if (20..60).contains(&s) { 84 } else { 97 });
+            // A gradual desaturation to 83 % and back (faster falls are held as motion artifact).
+            let spo2 = match s {
+                ..20 => 97,
+                20..34 => 97 - (s - 20) as i32,
+                34..70 => 83,
+                _ => (83 + (s - 70) as i32).min(97),
+            };
+            out += &reading("PT-2", s, spo2);
             out.push('\n');
         }
     }
