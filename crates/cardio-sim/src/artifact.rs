@@ -77,10 +77,6 @@ impl Rates {
     fn per_ms(&self) -> f64 {
         self.0.iter().sum::<f64>() / 3_600_000.0
     }
-
-    pub fn any(&self) -> bool {
-        self.0.iter().any(|r| *r > 0.0)
-    }
 }
 
 /// Per-record probabilities of network faults.
