@@ -5,14 +5,13 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 
 use crate::dedup::Marks;
-use crate::intake::{BatchIdentity, CHANNEL_BATCHES, Msg, read_input};
+use crate::intake::{BatchIdentity, Intake, Received};
 use crate::lock::lock_writer;
 use crate::partition::{Table, validate_writer_id};
 use crate::progress::Progress;
@@ -64,8 +63,6 @@ struct Run {
 
 impl Run {
     fn file(&mut self, batch: &crate::intake::Batch) -> Result<()> {
-        self.summary.lines = batch.lines_read;
-        self.summary.bad = batch.bad_lines;
         for e in &batch.entries {
             let table = e.partition.table;
             let new = match &e.identity {
@@ -127,59 +124,31 @@ pub fn archive(
         },
     };
 
-    let (tx, rx) = sync_channel(CHANNEL_BATCHES);
-    let reader_stop = stop.clone();
-    // The reader is not joined: at a stop it may sit in a read() that never returns (SA_RESTART),
-    // and the process ends with it.
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || read_input(input, tx, reader_stop))
-        .context("cannot start the input thread")?;
-
+    let mut intake = Intake::start(input, stop.clone())?;
     let mut progress = Progress::with(opts.progress);
-    let mut read_error = None;
-    'main: loop {
+    loop {
         let now = Instant::now();
         let wait = run
             .writer
             .age_deadline()
             .map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
-        match rx.recv_timeout(wait) {
-            Ok(Msg::Batch(b)) => {
+        match intake.recv(wait) {
+            Received::Batch(b) => {
                 run.file(&b)?;
                 if run.publisher.failed() {
                     run.publisher.finish()?;
                 }
             }
-            Ok(Msg::End { lines, bad }) => {
-                run.summary.lines = lines;
-                run.summary.bad = bad;
-                break;
-            }
-            Ok(Msg::Failed(e)) => {
-                read_error = Some(e);
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+            Received::End => break,
+            Received::Idle => {}
         }
         if stop.load(Ordering::Relaxed) {
-            // What the reader already holds is handed over; a reader blocked in read() holds nothing.
-            loop {
-                match rx.recv_timeout(DRAIN_WAIT) {
-                    Ok(Msg::Batch(b)) => run.file(&b)?,
-                    Ok(Msg::End { lines, bad }) => {
-                        run.summary.lines = lines;
-                        run.summary.bad = bad;
-                        break 'main;
-                    }
-                    Ok(Msg::Failed(e)) => {
-                        read_error = Some(e);
-                        break 'main;
-                    }
-                    Err(_) => break 'main,
-                }
+            // What the reader already read is handed over; a reader blocked in read() holds
+            // nothing. Batches still being parsed arrive within the wait.
+            while let Received::Batch(b) = intake.recv(DRAIN_WAIT) {
+                run.file(&b)?;
             }
+            break;
         }
         if run
             .writer
@@ -198,7 +167,10 @@ pub fn archive(
     run.publisher.finish()?;
     progress.finish();
     run.summary.files = run.writer.published_files();
-    if let Some(e) = read_error {
+    let (lines, bad) = intake.counts();
+    run.summary.lines = lines.unwrap_or(0);
+    run.summary.bad = bad;
+    if let Some(e) = intake.take_error() {
         return Err(e).context("cannot read standard input");
     }
     let status = if run.summary.bad > 0 {

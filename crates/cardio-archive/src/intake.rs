@@ -1,27 +1,31 @@
-//! The input side: a thread that reads stdin, classifies each line and hands batches to the writer
-//! through a bounded channel.
+//! The input side: a reader thread cuts stdin into batches of lines, classifier threads parse them,
+//! and the main loop receives the classified batches in input order through a bounded channel.
 //!
-//! Why a thread: signal-hook's flag handlers are installed with `SA_RESTART`, so a `read()` on an
+//! Why threads: signal-hook's flag handlers are installed with `SA_RESTART`, so a `read()` on an
 //! idle stdin never returns for SIGTERM, and `--max-age` must publish while no input comes. The main
 //! loop therefore waits on the channel with a timeout and checks the signal flag and file ages
-//! itself. Parsing here also puts the JSON work on a second core. The channel is bounded, so a slow
-//! disk slows the reader instead of growing memory.
+//! itself. Parsing is most of the work per line, so it runs on as many threads as there are cores;
+//! batches carry their index and the main loop puts them back in input order. Every channel is
+//! bounded, so a slow disk slows the reader instead of growing memory.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use anyhow::{Context, Result};
 use vitals_core::diagnostics::BadLines;
-use vitals_core::{LineReader, Timestamp};
+use vitals_core::{Line, LineReader, Timestamp};
 
 use crate::partition::{Classified, Device, Identity, Partition, classify};
 
 /// Lines per batch: enough to make the channel's cost per line negligible.
 pub const BATCH_LINES: usize = 2048;
-/// Batches in flight between the threads (bounds memory: about this many × 700 KB at most).
-pub const CHANNEL_BATCHES: usize = 8;
+/// Parsing threads at most (and at least one).
+const MAX_WORKERS: usize = 4;
 
 /// An identity whose device id is a byte range in the batch buffer.
 #[derive(Debug, Clone)]
@@ -43,22 +47,9 @@ pub struct Entry {
 pub struct Batch {
     pub buf: Vec<u8>,
     pub entries: Vec<Entry>,
-    /// Input lines read and bad lines found so far, as of this batch (for the summary, also when
-    /// a stop leaves the reader blocked and no `End` comes).
-    pub lines_read: u64,
-    pub bad_lines: u64,
 }
 
 impl Batch {
-    fn with_capacity() -> Self {
-        Batch {
-            buf: Vec::with_capacity(BATCH_LINES * 400),
-            entries: Vec::with_capacity(BATCH_LINES),
-            lines_read: 0,
-            bad_lines: 0,
-        }
-    }
-
     pub fn line(&self, e: &Entry) -> &[u8] {
         &self.buf[e.bytes.clone()]
     }
@@ -68,32 +59,22 @@ impl Batch {
         std::str::from_utf8(&self.buf[range.clone()]).unwrap_or("")
     }
 
-    /// Adds a classified line. `line` is the input line's bytes.
-    pub fn push(&mut self, line: &[u8], classified: Classified) {
-        let start = self.buf.len();
-        let (filed, own) = match classified {
-            Classified::Original(f) => {
-                self.buf.extend_from_slice(line);
-                (f, true)
-            }
+    /// Adds a classified line whose bytes are `buf[line]` (already in this batch's buffer).
+    fn push(&mut self, line: Range<usize>, classified: Classified) {
+        let (filed, bytes) = match classified {
+            Classified::Original(f) => (f, line.clone()),
             Classified::Refused(f, r) => {
+                let start = self.buf.len();
                 serde_json::to_writer(&mut self.buf, &r.envelope)
                     .expect("serialising into a Vec does not fail");
-                (f, false)
+                (f, start..self.buf.len())
             }
         };
-        let bytes = start..self.buf.len();
         let identity = match filed.identity {
             Identity::Hash(h) => BatchIdentity::Hash(h),
             Identity::Reading { device, seq } => {
                 let device = match device {
-                    Device::InLine(r) if own => start + r.start..start + r.end,
-                    Device::InLine(r) => {
-                        let from = self.buf.len();
-                        let text = line[r].to_vec();
-                        self.buf.extend_from_slice(&text);
-                        from..self.buf.len()
-                    }
+                    Device::InLine(r) => line.start + r.start..line.start + r.end,
                     Device::Unescaped(s) => {
                         let from = self.buf.len();
                         self.buf.extend_from_slice(s.as_bytes());
@@ -109,86 +90,219 @@ impl Batch {
             bytes,
         });
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+/// Lines as read, before parsing.
+struct RawBatch {
+    index: u64,
+    buf: Vec<u8>,
+    lines: Vec<RawLine>,
+}
+
+struct RawLine {
+    bytes: Range<usize>,
+    number: u64,
+    overlong: Option<usize>,
+}
+
+impl RawBatch {
+    fn new(index: u64) -> Self {
+        RawBatch {
+            index,
+            buf: Vec::with_capacity(BATCH_LINES * 400),
+            lines: Vec::with_capacity(BATCH_LINES),
+        }
     }
 }
 
-/// What the reader thread sends.
+/// What the input side sends to the main loop.
 #[derive(Debug)]
 pub enum Msg {
-    Batch(Batch),
-    /// End of input (or a stop request): the number of lines read and of bad lines.
+    /// The batch with this index (0, 1, 2 … in input order).
+    Batch(u64, Batch),
+    /// No batch after the first `batches`: end of input, a stop request or a read error.
     End {
+        batches: u64,
         lines: u64,
-        bad: u64,
+        error: Option<std::io::Error>,
     },
-    /// Reading failed.
-    Failed(std::io::Error),
 }
 
-/// Reads `input` to its end (or until `stop`), sending batches on `tx`. Returns when the writer
-/// side hung up, too.
-pub fn read_input(input: impl Read, tx: SyncSender<Msg>, stop: Arc<AtomicBool>) {
+/// The main loop's end of the input side: classified batches in input order.
+pub struct Intake {
+    rx: Receiver<Msg>,
+    pending: BTreeMap<u64, Batch>,
+    next: u64,
+    end: Option<(u64, u64)>,
+    error: Option<std::io::Error>,
+    bad: Arc<Mutex<BadLines>>,
+}
+
+/// What `Intake::recv` returns.
+pub enum Received {
+    Batch(Batch),
+    /// Nothing within the timeout.
+    Idle,
+    /// Every batch was received.
+    End,
+}
+
+impl Intake {
+    /// Starts reading `input` on its own thread, parsing on worker threads.
+    pub fn start(input: impl Read + Send + 'static, stop: Arc<AtomicBool>) -> Result<Self> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_WORKERS);
+        let (tx, rx) = sync_channel::<Msg>(2 * workers + 2);
+        let (work_tx, work_rx) = sync_channel::<RawBatch>(2 * workers);
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        let bad = Arc::new(Mutex::new(BadLines::new("cardio-archive")));
+        for i in 0..workers {
+            let (work_rx, tx, bad) = (work_rx.clone(), tx.clone(), bad.clone());
+            std::thread::Builder::new()
+                .name(format!("parse-{i}"))
+                .spawn(move || classify_batches(&work_rx, &tx, &bad))
+                .context("cannot start a parsing thread")?;
+        }
+        // The reader is never joined: at a stop it may sit in a read() that never returns
+        // (SA_RESTART), and the process ends with it.
+        std::thread::Builder::new()
+            .name("stdin".into())
+            .spawn(move || read_lines(input, &work_tx, &tx, &stop))
+            .context("cannot start the input thread")?;
+        Ok(Intake {
+            rx,
+            pending: BTreeMap::new(),
+            next: 0,
+            end: None,
+            error: None,
+            bad,
+        })
+    }
+
+    /// The next batch in input order, waiting at most `timeout`.
+    pub fn recv(&mut self, timeout: Duration) -> Received {
+        loop {
+            if let Some(b) = self.pending.remove(&self.next) {
+                self.next += 1;
+                return Received::Batch(b);
+            }
+            if self.end.is_some_and(|(batches, _)| self.next >= batches) {
+                return Received::End;
+            }
+            match self.rx.recv_timeout(timeout) {
+                Ok(Msg::Batch(i, b)) => {
+                    self.pending.insert(i, b);
+                }
+                Ok(Msg::End {
+                    batches,
+                    lines,
+                    error,
+                }) => {
+                    self.end = Some((batches, lines));
+                    self.error = error;
+                }
+                Err(RecvTimeoutError::Timeout) => return Received::Idle,
+                // Every sender is gone: nothing more will come.
+                Err(RecvTimeoutError::Disconnected) => return Received::End,
+            }
+        }
+    }
+
+    /// Lines read (known at the end) and bad lines found so far.
+    pub fn counts(&self) -> (Option<u64>, u64) {
+        let bad = self.bad.lock().map_or(0, |b| b.count());
+        (self.end.map(|(_, lines)| lines), bad)
+    }
+
+    /// The read error that ended the input, if one did.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+}
+
+fn read_lines(
+    input: impl Read,
+    work: &SyncSender<RawBatch>,
+    tx: &SyncSender<Msg>,
+    stop: &AtomicBool,
+) {
     let mut reader = LineReader::new(input);
-    let mut bad = BadLines::new("cardio-archive");
-    let mut batch = Batch::with_capacity();
-    // The envelope time for bad lines is refreshed per batch: a wall-clock read per line would cost
-    // more than the rest of the line's work.
-    let mut now = Timestamp::now();
-    loop {
+    let mut index = 0u64;
+    let mut batch = RawBatch::new(index);
+    let send = |batch: &mut RawBatch, index: &mut u64| -> bool {
+        *index += 1;
+        let full = std::mem::replace(batch, RawBatch::new(*index));
+        work.send(full).is_ok()
+    };
+    let error = loop {
         // Hand over what we hold before a read that may block, and when asked to stop.
         let stopping = stop.load(Ordering::Relaxed);
-        if (!batch.is_empty() && (reader.would_block() || batch.entries.len() >= BATCH_LINES))
-            || stopping
+        if !batch.lines.is_empty()
+            && (reader.would_block() || batch.lines.len() >= BATCH_LINES || stopping)
+            && !send(&mut batch, &mut index)
         {
-            if !batch.is_empty() {
-                batch.lines_read = reader.lines_read();
-                batch.bad_lines = bad.count();
-                let full = std::mem::replace(&mut batch, Batch::with_capacity());
-                if tx.send(Msg::Batch(full)).is_err() {
-                    return;
-                }
-                now = Timestamp::now();
-            }
-            if stopping {
-                let _ = tx.send(Msg::End {
-                    lines: reader.lines_read(),
-                    bad: bad.count(),
-                });
-                return;
-            }
+            return;
+        }
+        if stopping {
+            break None;
         }
         match reader.next_line() {
             Ok(Some(line)) => {
-                let classified = classify(&line, now);
-                if let Classified::Refused(_, r) = &classified {
-                    bad.report(line.number, &r.error);
-                }
-                batch.push(line.bytes, classified);
-            }
-            Ok(None) => {
-                batch.lines_read = reader.lines_read();
-                batch.bad_lines = bad.count();
-                if !batch.is_empty() && tx.send(Msg::Batch(batch)).is_err() {
-                    return;
-                }
-                let _ = tx.send(Msg::End {
-                    lines: reader.lines_read(),
-                    bad: bad.count(),
+                let start = batch.buf.len();
+                batch.buf.extend_from_slice(line.bytes);
+                batch.lines.push(RawLine {
+                    bytes: start..batch.buf.len(),
+                    number: line.number,
+                    overlong: line.overlong,
                 });
-                return;
             }
-            Err(e) => {
-                batch.lines_read = reader.lines_read();
-                batch.bad_lines = bad.count();
-                if !batch.is_empty() {
-                    let _ = tx.send(Msg::Batch(std::mem::take(&mut batch)));
-                }
-                let _ = tx.send(Msg::Failed(e));
-                return;
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    if !batch.lines.is_empty() && !send(&mut batch, &mut index) {
+        return;
+    }
+    let _ = tx.send(Msg::End {
+        batches: index,
+        lines: reader.lines_read(),
+        error,
+    });
+}
+
+fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>, bad: &Mutex<BadLines>) {
+    loop {
+        let raw = match work.lock() {
+            Ok(rx) => match rx.recv() {
+                Ok(raw) => raw,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        // The envelope time of bad lines is read once per batch: a clock read per line would cost
+        // more than the rest of the line's work.
+        let now = Timestamp::now();
+        let mut batch = Batch {
+            entries: Vec::with_capacity(raw.lines.len()),
+            buf: raw.buf,
+        };
+        for l in &raw.lines {
+            let line = Line {
+                number: l.number,
+                bytes: &batch.buf[l.bytes.clone()],
+                overlong: l.overlong,
+            };
+            let classified = classify(&line, now);
+            if let Classified::Refused(_, r) = &classified
+                && let Ok(mut bad) = bad.lock()
+            {
+                bad.report(l.number, &r.error);
             }
+            batch.push(l.bytes.clone(), classified);
+        }
+        if tx.send(Msg::Batch(raw.index, batch)).is_err() {
+            return;
         }
     }
 }
