@@ -109,6 +109,8 @@ pub struct Marker {
     pub title: String,
 }
 
+/// Above this many alarm episodes on one chart, raises get no line down the plot.
+const MAX_MARKER_LINES: usize = 40;
 pub const WIDTH: usize = 960;
 pub const HEIGHT: usize = 150;
 const LEFT: usize = 46;
@@ -182,6 +184,9 @@ pub fn trend_chart(
         );
     }
     time_ticks(out, axis, LEFT, PLOT_WIDTH, TOP, HEIGHT - BOTTOM);
+    // A dashed line down the plot marks each raise while there are few; with many (a patient who
+    // alarms all day) the lines would hide the trend, so only the bars above the plot remain.
+    let drop_lines = markers.len() <= MAX_MARKER_LINES;
     for m in markers {
         let x0 = LEFT as f64 + axis.frac(m.start) * PLOT_WIDTH as f64;
         let x1 = LEFT as f64 + axis.frac(m.end.unwrap_or(axis.t1)) * PLOT_WIDTH as f64;
@@ -189,11 +194,18 @@ pub fn trend_chart(
         let title = escape(&m.title);
         let _ = write!(
             out,
-            r#"<g class="marker {class}"><title>{title}</title><rect x="{x0:.1}" y="{}" width="{:.1}" height="4"/><line x1="{x0:.1}" x2="{x0:.1}" y1="{TOP}" y2="{}"/></g>"#,
+            r#"<g class="marker {class}"><title>{title}</title><rect x="{x0:.1}" y="{}" width="{:.1}" height="4"/>"#,
             TOP - 5,
             (x1 - x0).max(1.5),
-            HEIGHT - BOTTOM
         );
+        if drop_lines {
+            let _ = write!(
+                out,
+                r#"<line x1="{x0:.1}" x2="{x0:.1}" y1="{TOP}" y2="{}"/>"#,
+                HEIGHT - BOTTOM
+            );
+        }
+        out.push_str("</g>");
     }
     let px_ms = (axis.t1 - axis.t0) as f64 / PLOT_WIDTH as f64;
     for line in lines {
@@ -232,7 +244,7 @@ pub fn trend_chart(
 
 /// A small battery chart for the device table.
 pub fn sparkline(out: &mut String, points: &[(i64, f32)], axis: &TimeAxis) {
-    const W: usize = 240;
+    const W: usize = 160;
     const H: usize = 28;
     let cols = min_max_columns(points.iter().copied(), axis, W);
     let y = |v: f32| 2.0 + (100.0 - v.clamp(0.0, 100.0)) / 100.0 * (H as f32 - 4.0);

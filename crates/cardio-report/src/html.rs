@@ -490,7 +490,7 @@ fn trends_section(out: &mut String, ward: &Ward, info: &PageInfo, axis: &TimeAxi
 
 fn devices_section(out: &mut String, ward: &Ward, axis: &TimeAxis) {
     out.push_str("<section id=\"devices\"><h2>Devices</h2><p class=\"note\">Battery over the period (shaded: below 20 %), and readings lost upstream: holes in the device's seq counter.</p>");
-    out.push_str("<table id=\"device-table\"><thead><tr><th class=\"l\">Device</th><th class=\"l\">Patient</th><th>Readings</th><th>Lost</th><th>Gaps</th><th>Longest gap</th><th>Silent episodes</th><th>Battery %</th><th>Min %</th><th>Battery</th><th>Last reading (UTC)</th></tr></thead><tbody>\n");
+    out.push_str("<table id=\"device-table\"><thead><tr><th class=\"l\">Device</th><th class=\"l\">Patient</th><th>Readings</th><th>Lost</th><th>Gaps</th><th>Longest gap</th><th>Silent episodes</th><th>Battery %</th><th>Min %</th><th>Battery</th><th>Last (UTC)</th></tr></thead><tbody>\n");
     let pct = |v: Option<f32>| v.map_or("–".to_owned(), |v| format!("{v:.0}"));
     for d in &ward.devices {
         let low = d.min_battery.is_some_and(|b| b < 20.0);
@@ -511,7 +511,7 @@ fn devices_section(out: &mut String, ward: &Ward, axis: &TimeAxis) {
             pct(d.min_battery),
         );
         chart::sparkline(out, &d.battery, axis);
-        let _ = writeln!(out, "</td><td>{}</td></tr>", time(d.last_seen));
+        let _ = writeln!(out, "</td><td>{}</td></tr>", &time(d.last_seen)[5..]);
     }
     out.push_str("</tbody></table></section>\n");
 }
