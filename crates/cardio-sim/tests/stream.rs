@@ -319,3 +319,29 @@ fn sigterm_ends_the_run_with_everything_flushed_and_status_0() {
         "both admissions are in the truth file"
     );
 }
+
+#[test]
+fn a_past_start_in_real_time_is_backfilled_at_full_speed() {
+    // Ten minutes of readings from two hours ago: all of it is in the past, so it is written at
+    // once rather than over ten minutes (this test would take that long otherwise).
+    let start =
+        vitals_core::Timestamp::from_millis(vitals_core::Timestamp::now().millis() - 7_200_000);
+    let out = sim()
+        .args([
+            "--patients",
+            "2",
+            "--duration",
+            "10m",
+            "--seed",
+            "1",
+            "--quiet",
+            "--start",
+        ])
+        .arg(start.to_rfc3339())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = vitals(&out);
+    assert_eq!(v.len(), 2 * 600);
+    assert_eq!(v[0].ts, start);
+}
