@@ -8,6 +8,7 @@ use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
 use vitals_core::{LineReader, LineWriter, Record, Rejected, Risk, Timestamp, Vitals};
 
+use crate::canonical;
 use crate::engine::{Engine, News2};
 use crate::summary::{self, Counts};
 
@@ -77,7 +78,10 @@ fn pump<R: Read, W: Write, E: Write>(
         };
         counts.lines_in += 1;
         let number = line.number;
-        let parsed = line.text().and_then(vitals_core::parse_record);
+        let parsed = line.text().and_then(|text| match canonical::parse(text) {
+            Some(v) => Ok(Record::Vitals(v)),
+            None => vitals_core::parse_record(text),
+        });
         match parsed {
             Ok(Record::Vitals(v)) => {
                 let n = engine.on_vitals(&v, &mut alerts);
