@@ -93,17 +93,57 @@ impl SeqSet {
     }
 }
 
+/// The hasher of the device map: xxh3 of the id with a per-process random seed. SipHash (std's)
+/// was a tenth of the filing thread's time, and the seed keeps crafted ids from colliding on
+/// purpose (hash flooding).
+#[derive(Debug, Clone, Copy)]
+pub struct IdHash {
+    seed: u64,
+}
+
+impl Default for IdHash {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        IdHash {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+        }
+    }
+}
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.seed)
+    }
+}
+
+#[derive(Debug)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = self.0.rotate_left(17) ^ n as u64;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Everything the lake already holds, as identities.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Marks {
-    pub devices: HashMap<Box<str>, SeqSet>,
+    /// Device id (its UTF-8 bytes) → seqs in the lake.
+    pub devices: HashMap<Box<[u8]>, SeqSet, IdHash>,
     pub alerts: HashSet<u64>,
     pub rejected: HashSet<u64>,
 }
 
 impl Marks {
     /// Records a reading; false when `(device, seq)` is already in the lake.
-    pub fn insert_reading(&mut self, device: &str, seq: u64) -> bool {
+    pub fn insert_reading(&mut self, device: &[u8], seq: u64) -> bool {
         match self.devices.get_mut(device) {
             Some(set) => set.insert(seq),
             None => {
@@ -130,7 +170,8 @@ impl Marks {
         devices.sort_by(|a, b| a.0.cmp(b.0));
         for (id, set) in devices {
             out.push_str("d ");
-            out.push_str(&serde_json::to_string(id).expect("a string serialises"));
+            let id = String::from_utf8_lossy(id);
+            out.push_str(&serde_json::to_string(&id).expect("a string serialises"));
             for (lo, hi) in set.ranges() {
                 let _ = write!(out, " {lo}-{hi}");
             }
@@ -166,7 +207,7 @@ impl Marks {
                 }
                 ranges.push((lo, hi));
             }
-            let set = self.devices.entry(id.into()).or_default();
+            let set = self.devices.entry(id.into_bytes().into()).or_default();
             for (lo, hi) in ranges {
                 set.insert_range(lo, hi);
             }
@@ -273,9 +314,9 @@ mod tests {
     fn marks_survive_their_text_form() {
         let mut m = Marks::default();
         for i in [0, 1, 2, 7, 8] {
-            m.insert_reading("D-001", i);
+            m.insert_reading(b"D-001", i);
         }
-        m.insert_reading("we\"ird \n id", 3);
+        m.insert_reading(b"we\"ird \n id", 3);
         m.insert_alert(0xdead_beef);
         m.insert_rejected(42);
         let mut text = String::new();

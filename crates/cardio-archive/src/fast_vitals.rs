@@ -140,7 +140,30 @@ impl Cursor<'_> {
 /// Byte equality of short keys, inline (a `memcmp` call per key cost more than the compare).
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut a8).zip(&mut b8) {
+        if u64::from_ne_bytes(x.try_into().expect("8 bytes"))
+            != u64::from_ne_bytes(y.try_into().expect("8 bytes"))
+        {
+            return false;
+        }
+    }
+    a8.remainder()
+        .iter()
+        .zip(b8.remainder())
+        .all(|(x, y)| x == y)
+}
+
+/// When `rest` starts with `"name":`, its length.
+#[inline]
+fn key_at(rest: &[u8], name: &[u8]) -> Option<usize> {
+    let n = name.len() + 3;
+    let head = rest.get(..n)?;
+    (head[0] == b'"' && same(&head[1..n - 2], name) && head[n - 2] == b'"' && head[n - 1] == b':')
+        .then_some(n)
 }
 
 /// Reads a plain vitals line; `None` means "not sure, ask serde".
@@ -150,20 +173,23 @@ pub fn read(line: &[u8]) -> Option<Reading> {
     let mut seen = 0u32;
     let (mut ts, mut device, mut seq) = (None, None, None);
     loop {
-        let key = c.string()?;
-        let key = &line[key];
-        // Our stages write the fields in this order, so the next one is the likely one.
+        // Our stages write the fields in this order, so the next one is the likely one: compare
+        // `"name":` in place before scanning the key as a string.
         let guess = (seen.trailing_ones() as usize).min(FIELDS.len() - 1);
-        let idx = if same(FIELDS[guess].0, key) {
+        let idx = if let Some(n) = key_at(&line[c.i..], FIELDS[guess].0) {
+            c.i += n;
             guess
         } else {
-            FIELDS.iter().position(|(name, _)| same(name, key))?
+            let key = c.string()?;
+            let key = &line[key];
+            let idx = FIELDS.iter().position(|(name, _)| same(name, key))?;
+            c.eat(b':')?;
+            idx
         };
         if seen & (1 << idx) != 0 {
             return None;
         }
         seen |= 1 << idx;
-        c.eat(b':')?;
         match FIELDS[idx].1 {
             Kind::Type => {
                 if !c.eat_word(b"\"vitals\"") {

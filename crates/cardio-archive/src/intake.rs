@@ -54,9 +54,9 @@ impl Batch {
         &self.buf[e.bytes.clone()]
     }
 
-    pub fn device(&self, range: &Range<usize>) -> &str {
-        // Ranges point at text that came from a `&str` (the line or the unescaped id).
-        std::str::from_utf8(&self.buf[range.clone()]).unwrap_or("")
+    /// The device id's bytes (UTF-8: they come from a checked line or an unescaped string).
+    pub fn device(&self, range: &Range<usize>) -> &[u8] {
+        &self.buf[range.clone()]
     }
 
     /// Adds a classified line whose bytes are `buf[line]` (already in this batch's buffer).

@@ -151,8 +151,8 @@ pub fn mark_line(marks: &mut Marks, partition: Partition, line: &vitals_core::Li
     match filed.identity {
         Identity::Reading { device, seq } => {
             let id = match &device {
-                Device::InLine(r) => std::str::from_utf8(&line.bytes[r.clone()]).unwrap_or(""),
-                Device::Unescaped(s) => s.as_str(),
+                Device::InLine(r) => &line.bytes[r.clone()],
+                Device::Unescaped(s) => s.as_bytes(),
             };
             marks.insert_reading(id, seq);
         }
@@ -360,8 +360,8 @@ mod tests {
         assert_eq!(r.salvaged_records, 2);
         assert_eq!(r.dropped_lines, 1);
         assert_eq!(r.next_file, 4);
-        assert!(r.marks.devices["D-1"].contains(1));
-        assert!(!r.marks.devices["D-1"].contains(2));
+        assert!(r.marks.devices[b"D-1".as_slice()].contains(1));
+        assert!(!r.marks.devices[b"D-1".as_slice()].contains(2));
         let published = fs::read_to_string(dir.join(part_name("main", 3))).unwrap();
         assert_eq!(published.lines().count(), 2);
 
