@@ -164,23 +164,35 @@ impl Marks {
     }
 
     /// Text form for the checkpoint: one line per device (`d <json id> lo-hi …`), per alert
-    /// (`a <hex>`) and per rejected line (`r <hex>`). Sorted, so the same marks give the same file.
+    /// (`a <hex>`) and per rejected line (`r <hex>`).
     pub fn encode(&self, out: &mut String) {
-        let mut devices: Vec<_> = self.devices.iter().collect();
-        devices.sort_by(|a, b| a.0.cmp(b.0));
-        for (id, set) in devices {
+        // Written on the filing thread after every round, so kept cheap: no sorting, and plain
+        // ids (the normal case) are copied between quotes instead of going through serde.
+        out.reserve(self.devices.len() * 40 + (self.alerts.len() + self.rejected.len()) * 19);
+        for (id, set) in &self.devices {
             out.push_str("d ");
-            let id = String::from_utf8_lossy(id);
-            out.push_str(&serde_json::to_string(&id).expect("a string serialises"));
+            match std::str::from_utf8(id) {
+                Ok(plain)
+                    if plain
+                        .bytes()
+                        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') =>
+                {
+                    out.push('"');
+                    out.push_str(plain);
+                    out.push('"');
+                }
+                _ => {
+                    let id = String::from_utf8_lossy(id);
+                    out.push_str(&serde_json::to_string(&id).expect("a string serialises"));
+                }
+            }
             for (lo, hi) in set.ranges() {
                 let _ = write!(out, " {lo}-{hi}");
             }
             out.push('\n');
         }
         for (tag, set) in [("a", &self.alerts), ("r", &self.rejected)] {
-            let mut v: Vec<_> = set.iter().copied().collect();
-            v.sort_unstable();
-            for h in v {
+            for h in set {
                 let _ = writeln!(out, "{tag} {h:016x}");
             }
         }
