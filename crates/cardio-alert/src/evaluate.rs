@@ -66,6 +66,8 @@ struct TruthLine {
     patient_id: String,
     #[serde(default)]
     severity: Option<f64>,
+    #[serde(default)]
+    detail: Option<serde_json::Value>,
 }
 
 /// One scripted deterioration (or artifact) episode.
@@ -76,6 +78,8 @@ pub struct Episode {
     pub start: i64,
     pub end: Option<i64>,
     pub severity: Option<f64>,
+    /// Planned time from first sign to the peak (the truth's `detail.onset_s`).
+    pub onset_ms: Option<i64>,
 }
 
 /// What the truth file says happened.
@@ -129,6 +133,12 @@ impl Truth {
                         start: ts,
                         end: None,
                         severity: l.severity,
+                        onset_ms: l
+                            .detail
+                            .as_ref()
+                            .and_then(|d| d.get("onset_s"))
+                            .and_then(serde_json::Value::as_f64)
+                            .map(|s| (s * 1000.0) as i64),
                     });
                 }
                 ("end", _) => {
@@ -190,6 +200,10 @@ pub struct Score {
     pub physiological_raised: usize,
     pub false_physiological: usize,
     pub false_by_rule: BTreeMap<String, usize>,
+    /// Scenario episodes no relevant alarm caught: (scenario, patient, onset, severity).
+    pub missed: Vec<(String, String, Timestamp, Option<f64>)>,
+    /// Episodes left out because the run ended before they reached their peak.
+    pub censored: usize,
     pub technical_raised: usize,
     /// Technical alarms raised while a device artifact was going on.
     pub technical_matching_artifact: usize,
@@ -203,6 +217,7 @@ pub fn score(
     label: &str,
     grace_ms: i64,
     patient_days: f64,
+    end_ms: i64,
 ) -> Score {
     let mut by_patient: HashMap<&str, Vec<&Alert>> = HashMap::new();
     for a in alerts {
@@ -216,6 +231,11 @@ pub fn score(
     };
     for e in &truth.scenarios {
         if NOT_SCORED.contains(&e.name.as_str()) {
+            continue;
+        }
+        if e.end.is_none() && e.start + e.onset_ms.unwrap_or(0) > end_ms {
+            // Still developing when the data ends: neither a hit nor a miss.
+            s.censored += 1;
             continue;
         }
         let (from, to) = window(e);
@@ -236,6 +256,13 @@ pub fn score(
         if let Some(t) = first {
             entry.1 += 1;
             entry.2.push(t - e.start);
+        } else {
+            s.missed.push((
+                e.name.clone(),
+                e.patient_id.clone(),
+                Timestamp(e.start),
+                e.severity,
+            ));
         }
     }
     for a in alerts.iter().filter(|a| a.state == AlertState::Raised) {
@@ -409,18 +436,50 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("alerts file {}", p.display()))?,
             None => read_alerts(std::io::stdin().lock()).context("standard input")?,
         };
-        scores.push(score(&truth, &alerts, label, grace_ms, patient_days));
+        let end_ms = truth.first_ts + (hours * 3_600_000.0) as i64;
+        scores.push(score(
+            &truth,
+            &alerts,
+            label,
+            grace_ms,
+            patient_days,
+            end_ms,
+        ));
     }
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
         "{} patients, {hours:.1} h ({patient_days:.1} patient-days); a scenario counts as detected \
          by a relevant physiological alarm raised or escalated between its onset and {} after \
-         its end; times are from onset.\n",
+         its end; times are from onset. {} episodes that had not reached their peak when the run \
+         ended are left out.\n",
         truth.patients,
-        duration(grace_ms)
+        duration(grace_ms),
+        scores.first().map_or(0, |s| s.censored)
     )?;
     stdout.write_all(table(&scores).as_bytes())?;
+    for s in &scores {
+        if s.missed.is_empty() {
+            continue;
+        }
+        let mut sev: Vec<f64> = s.missed.iter().filter_map(|m| m.3).collect();
+        sev.sort_by(f64::total_cmp);
+        writeln!(
+            stdout,
+            "\n{}: {} missed (severity 0–1 as drawn: median {}):",
+            s.label,
+            s.missed.len(),
+            sev.get(sev.len() / 2)
+                .map_or("–".to_owned(), |v| format!("{v:.2}"))
+        )?;
+        for (name, patient, ts, severity) in &s.missed {
+            writeln!(
+                stdout,
+                "  {name} {patient} from {ts} severity {}",
+                severity.map_or("–".to_owned(), |v| format!("{v:.2}"))
+            )?;
+        }
+    }
     if let Some(path) = &a.json {
         std::fs::write(path, serde_json::to_vec_pretty(&scores)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -456,7 +515,7 @@ mod tests {
         ]
         .join("\n");
         let alerts = read_alerts(text.as_bytes()).unwrap();
-        let s = score(&truth, &alerts, "defaults", 300_000, 1.0);
+        let s = score(&truth, &alerts, "defaults", 300_000, 1.0, i64::MAX);
         assert_eq!(s.scenarios["hypoxia"].0, 1);
         assert_eq!(s.scenarios["hypoxia"].1, 1);
         assert_eq!(

@@ -294,3 +294,35 @@ fn help_explains_the_flags_and_the_exit_status() {
         .join(" ");
     assert!(tail.ends_with(&want), "{help}");
 }
+
+#[test]
+fn a_reading_goes_out_at_once_when_no_more_input_is_waiting() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(BIN)
+        .arg("--quiet")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        tx.send(line).unwrap();
+    });
+    stdin
+        .write_all(format!("{}\n", reading("PT-1", 0, 97)).as_bytes())
+        .unwrap();
+    stdin.flush().unwrap();
+    // stdin stays open, like a live device feed: the line must arrive without end of input. The
+    // limit only keeps a broken build from hanging the test suite.
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the reading was flushed while stdin stayed open");
+    assert!(line.contains("\"news2\":0"), "{line}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
