@@ -43,9 +43,9 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     if !lake.is_dir() {
         anyhow::bail!("{} is not a lake folder", lake.display());
     }
-    // Holding the lake exclusively also keeps `compact` out while we read.
-    let exclusive = try_lock_exclusive(lake)?;
-    let writer_running = exclusive.is_none();
+    // Only a probe: a writer holds the lake lock shared, so failing to take it exclusively means
+    // one is running. Released at once, so `check` never keeps a writer from starting.
+    let writer_running = try_lock_exclusive(lake)?.is_none();
     let mut f = Findings::default();
     let mut leftovers = Vec::new();
     let mut devices: HashMap<String, SeqSet> = HashMap::new();

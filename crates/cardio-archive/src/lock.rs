@@ -55,7 +55,8 @@ pub fn lock_writer(lake: &Path, writer: &str) -> Result<WriterLock> {
     match lake_file.try_lock_shared() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => bail!(
-            "the lake {} is being compacted (lock {} is held); start the archive when compact is done",
+            "the lake {} is being compacted (`cardio-archive compact` holds {}); start the \
+             archive when it is done",
             lake.display(),
             lake_path.display()
         ),
