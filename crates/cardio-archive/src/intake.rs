@@ -131,6 +131,9 @@ pub enum Msg {
 /// The main loop's end of the input side: classified batches in input order.
 pub struct Intake {
     rx: Receiver<Msg>,
+    /// One token per batch the reader may have in flight; returned as batches are taken. Without
+    /// it a stalled parsing thread would let the others fill the reorder buffer without bound.
+    tokens: SyncSender<()>,
     pending: BTreeMap<u64, Batch>,
     next: u64,
     end: Option<(u64, u64)>,
@@ -157,6 +160,13 @@ impl Intake {
         let (work_tx, work_rx) = sync_channel::<RawBatch>(2 * workers);
         let work_rx = Arc::new(Mutex::new(work_rx));
         let bad = Arc::new(Mutex::new(BadLines::new("cardio-archive")));
+        let in_flight = 4 * workers;
+        let (tokens, token_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            tokens
+                .send(())
+                .expect("the channel has room for every token");
+        }
         for i in 0..workers {
             let (work_rx, tx, bad) = (work_rx.clone(), tx.clone(), bad.clone());
             std::thread::Builder::new()
@@ -168,10 +178,11 @@ impl Intake {
         // (SA_RESTART), and the process ends with it.
         std::thread::Builder::new()
             .name("stdin".into())
-            .spawn(move || read_lines(input, &work_tx, &tx, &stop))
+            .spawn(move || read_lines(input, &work_tx, &token_rx, &tx, &stop))
             .context("cannot start the input thread")?;
         Ok(Intake {
             rx,
+            tokens,
             pending: BTreeMap::new(),
             next: 0,
             end: None,
@@ -185,6 +196,8 @@ impl Intake {
         loop {
             if let Some(b) = self.pending.remove(&self.next) {
                 self.next += 1;
+                // The reader may be gone (end of input); then nobody needs the token.
+                let _ = self.tokens.try_send(());
                 return Received::Batch(b);
             }
             if self.end.is_some_and(|(batches, _)| self.next >= batches) {
@@ -224,6 +237,7 @@ impl Intake {
 fn read_lines(
     input: impl Read,
     work: &SyncSender<RawBatch>,
+    tokens: &Receiver<()>,
     tx: &SyncSender<Msg>,
     stop: &AtomicBool,
 ) {
@@ -231,6 +245,9 @@ fn read_lines(
     let mut index = 0u64;
     let mut batch = RawBatch::new(index);
     let send = |batch: &mut RawBatch, index: &mut u64| -> bool {
+        if tokens.recv().is_err() {
+            return false;
+        }
         *index += 1;
         let full = std::mem::replace(batch, RawBatch::new(*index));
         work.send(full).is_ok()
