@@ -60,3 +60,14 @@ for n in "$RECORDS" "$LONG"; do
   $SIM --count "$n" | /usr/bin/time -f '%M' -o "$WORK/rss" "$BIN/cardio-alert" --quiet >/dev/null 2>&1
   awk -v n="$n" '{ printf "cardio-alert over %9d lines: %6.1f MB peak RSS\n", n, $1 / 1024 }' "$WORK/rss"
 done
+
+# Wall time on a shared machine moves with the neighbours; instruction counts do not.
+if command -v valgrind >/dev/null && [ "${CALLGRIND:-1}" = 1 ]; then
+  CG=${CG_RECORDS:-100000}
+  head -n "$CG" "$WORK/raw.jsonl" >"$WORK/cg.jsonl"
+  echo "== instructions per line (valgrind --tool=callgrind, first $CG lines): repeatable whatever the load"
+  for cmd in "$BIN/examples/serde_baseline" "$BIN/cardio-alert --quiet"; do
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" $cmd <"$WORK/cg.jsonl" >/dev/null 2>"$WORK/cg.err"
+    awk -v c="${cmd##*/}" -v n="$CG" '/Collected/ { printf "%-34s %8.0f instructions a line\n", c, $4 / n }' "$WORK/cg.err"
+  done
+fi

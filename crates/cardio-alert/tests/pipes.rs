@@ -326,3 +326,15 @@ fn a_reading_goes_out_at_once_when_no_more_input_is_waiting() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn print_rules_writes_a_rules_file_that_loads_back_to_the_built_ins() {
+    let out = Command::new(BIN).arg("--print-rules").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = format!(
+        "defaults = false\n{}",
+        String::from_utf8(out.stdout).unwrap()
+    );
+    let file = cardio_alert::rules_file::parse_rules_file(&text, false).unwrap();
+    assert_eq!(file.rules, cardio_alert::rules_file::builtin_rules());
+}
