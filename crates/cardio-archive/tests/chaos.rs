@@ -3,7 +3,7 @@
 //! a replay from a random earlier point, finally re-feed the whole input, then check the lake holds
 //! every valid record exactly once, every bad line once in `_rejected/`, and `check` passes.
 //!
-//! `CHAOS_KILLS` (default 40) sets the number of kills, `CHAOS_SEED` the random seed (printed).
+//! `CHAOS_KILLS` (default 100) sets the number of kills, `CHAOS_SEED` the random seed (printed).
 
 mod common;
 
@@ -88,12 +88,15 @@ fn joined(lines: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// Bytes written to the archive's stdin at a time, a millisecond apart.
+const CHUNK: usize = 16 * 1024;
+
 #[test]
 fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
     let kills_wanted: u32 = std::env::var("CHAOS_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(100);
     let seed: u64 = std::env::var("CHAOS_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -113,12 +116,21 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
 
     let mut kills = 0u32;
     let mut runs = 0u32;
+    // The input grows like a tee file that upstream keeps appending to: each run is fed from a
+    // random earlier point (a replay) to a frontier that moves on, so every run has new records
+    // to write when the kill comes. The frontier reaches the end after about half the kills.
+    let total = input.lines.len();
+    let step = (2 * total / kills_wanted.max(1) as usize).max(1);
+    let mut frontier = 0usize;
     while kills < kills_wanted {
         runs += 1;
-        // A replay starts at some earlier point of the input, as from a tee file or offsets.
-        let from = rng.below(input.lines.len() as u64) as usize;
-        let from = if rng.below(4) == 0 { 0 } else { from };
-        let data = joined(&input.lines[from..]);
+        frontier = (frontier + step).min(total);
+        let from = match rng.below(4) {
+            0 => 0,
+            _ => frontier.saturating_sub(rng.below(3 * step as u64) as usize),
+        };
+        let data = joined(&input.lines[from..frontier]);
+        let chunks = data.len().div_ceil(CHUNK) as u64;
         let max_records = 1 + rng.below(3000);
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -139,17 +151,19 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
         let feeder = std::thread::spawn(move || {
-            // Fed in pieces, so that kills also land between reads.
-            for chunk in data.chunks(64 * 1024) {
+            // Paced, as a live stream is, so that kills land while records are being filed.
+            for chunk in data.chunks(CHUNK) {
                 if stdin.write_all(chunk).is_err() {
                     return;
                 }
+                std::thread::sleep(Duration::from_millis(1));
             }
         });
-        // Mostly mid-stream, sometimes in the first milliseconds (lock, recovery, first file).
+        // Mostly while the run's records stream in (about a millisecond a chunk), sometimes in
+        // the first milliseconds (lock, recovery, first file).
         let delay = match rng.below(5) {
             0 => rng.below(5),
-            _ => rng.below(400),
+            _ => rng.below(chunks + chunks / 4 + 5),
         };
         std::thread::sleep(Duration::from_millis(delay));
         if child.try_wait().unwrap().is_none() {
