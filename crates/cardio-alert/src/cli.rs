@@ -49,8 +49,8 @@ pub struct StageArgs {
     pub carry_temp: Option<f64>,
 
     /// Forget a patient after this many seconds of event time without a reading (open alarms are
-    /// closed with a `cleared` event), so memory stays bounded [default: 3600, or the rules file's
-    /// evict_after_s].
+    /// closed with a `cleared` event), so memory stays bounded; 0 never forgets [default: 3600, or
+    /// the rules file's evict_after_s].
     #[arg(long, value_name = "SECONDS")]
     pub evict_after: Option<f64>,
 

@@ -171,13 +171,14 @@ impl Engine {
             gaps,
             ..
         } = self;
-        let is_new = !patients.contains_key(v.patient_id.as_str());
-        if is_new {
-            let set = cfg.patient_sets.get(&v.patient_id).copied().unwrap_or(0);
-            let n = cfg.sets[set as usize].rules.len();
-            patients.insert(
-                v.patient_id.clone(),
-                Patient {
+        let mut is_new = false;
+        let p = match patients.get_mut(v.patient_id.as_str()) {
+            Some(p) => p,
+            None => {
+                is_new = true;
+                let set = cfg.patient_sets.get(&v.patient_id).copied().unwrap_or(0);
+                let n = cfg.sets[set as usize].rules.len();
+                patients.entry(v.patient_id.clone()).or_insert(Patient {
                     device_id: v.device_id.clone(),
                     seq: v.seq,
                     first_ts: now,
@@ -188,12 +189,9 @@ impl Engine {
                     spo2_prev: None,
                     spo2_hold: None,
                     alarms: vec![Alarm::Idle; n].into_boxed_slice(),
-                },
-            );
-        }
-        let p = patients
-            .get_mut(v.patient_id.as_str())
-            .expect("inserted above");
+                })
+            }
+        };
         let prev_ts = p.last_ts;
         let fresh = if is_new {
             true
@@ -324,7 +322,7 @@ impl Engine {
         patients.retain(|id, p| {
             let set = &cfg.sets[p.set as usize];
             let silent_ms = now - p.last_ts;
-            if silent_ms >= evict_ms {
+            if evict_ms > 0 && silent_ms >= evict_ms {
                 for (i, (rule, alarm)) in set.rules.iter().zip(p.alarms.iter_mut()).enumerate() {
                     let Some(a) = alarm.active().copied() else {
                         continue;

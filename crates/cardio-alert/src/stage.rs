@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 
 use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
-use vitals_core::{LineReader, LineWriter, Record, Rejected, Risk, Timestamp, Vitals};
+use vitals_core::{LineReader, LineWriter, Record, Rejected, Timestamp, Vitals};
 
 use crate::canonical;
 use crate::engine::{Engine, News2};
@@ -110,6 +110,12 @@ fn pump<R: Read, W: Write, E: Write>(
                                 if g.lost == 1 { "" } else { "s" },
                                 g.from_seq
                             )?;
+                            if counts.gap_reports == GAPS_REPORTED {
+                                writeln!(
+                                    err,
+                                    "{PROGRAM}: further gaps are only counted in the summary"
+                                )?;
+                            }
                         }
                     }
                 } else {
@@ -195,7 +201,7 @@ pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
     match n.risk {
         Some(r) => {
             out.push(b'"');
-            out.extend_from_slice(risk_str(r).as_bytes());
+            out.extend_from_slice(r.as_str().as_bytes());
             out.push(b'"');
         }
         None => out.extend_from_slice(b"null"),
@@ -204,6 +210,37 @@ pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
     true
 }
 
-fn risk_str(r: Risk) -> &'static str {
-    r.as_str()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vitals_core::Risk;
+
+    fn spliced(line: &str, n: News2) -> Option<String> {
+        let mut out = Vec::new();
+        splice(line.as_bytes(), n, &mut out).then(|| String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn news2_fields_go_before_the_final_brace() {
+        let n = News2 {
+            score: Some(12),
+            risk: Some(Risk::High),
+        };
+        assert_eq!(
+            spliced(r#"{"a":1}"#, n).unwrap(),
+            r#"{"a":1,"news2":12,"news2_risk":"high"}"#
+        );
+        assert_eq!(
+            spliced(
+                r#"{"a":1 }  "#,
+                News2 {
+                    score: None,
+                    risk: None
+                }
+            )
+            .unwrap(),
+            r#"{"a":1 ,"news2":null,"news2_risk":null}"#
+        );
+        assert_eq!(spliced("[1]", n), None);
+    }
 }

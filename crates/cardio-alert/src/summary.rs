@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use vitals_core::{Alert, AlertKind, AlertState, Priority};
+use vitals_core::{Alert, AlertKind, Priority};
 
 use crate::engine::Engine;
 use crate::stage::PROGRAM;
@@ -163,9 +163,4 @@ fn write_table<E: Write>(err: &mut E, engine: &Engine) -> io::Result<()> {
         s.evicted,
         s.spo2_artifact_readings
     )
-}
-
-/// Whether an alert event is the start of an episode (for counting).
-pub fn is_raise(a: &Alert) -> bool {
-    a.state == AlertState::Raised
 }
