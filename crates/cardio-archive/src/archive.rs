@@ -8,11 +8,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
+use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
+use vitals_core::{RecordError, Rejected, Timestamp};
 
 use crate::dedup::Marks;
-use crate::intake::{BatchIdentity, Intake, Received};
+use crate::dedup::Verdict;
+use crate::intake::{Batch, BatchIdentity, Entry, Intake, Received};
 use crate::lock::lock_writer;
+use crate::partition::{Partition, STAGE};
 use crate::partition::{Table, validate_writer_id};
 use crate::progress::Progress;
 use crate::recovery::{checkpoint_text, recover, write_checkpoint};
@@ -59,6 +63,8 @@ struct Run {
     writer: LakeWriter,
     publisher: Publisher,
     summary: Summary,
+    /// Readings quarantined because their device restarted its seq.
+    restarts: BadLines,
 }
 
 impl Run {
@@ -66,8 +72,15 @@ impl Run {
         for e in &batch.entries {
             let table = e.partition.table;
             let new = match &e.identity {
-                BatchIdentity::Reading { device, seq } => {
-                    self.marks.insert_reading(batch.device(device), *seq)
+                BatchIdentity::Reading { device, seq, ts } => {
+                    match self.marks.insert_reading(batch.device(device), *seq, *ts) {
+                        Verdict::New => true,
+                        Verdict::Archived => false,
+                        Verdict::SeqRestarted => {
+                            self.quarantine_restart(batch, e, *seq)?;
+                            continue;
+                        }
+                    }
                 }
                 BatchIdentity::Hash(h) if table == Table::Alerts => self.marks.insert_alert(*h),
                 BatchIdentity::Hash(h) => self.marks.insert_rejected(*h),
@@ -85,6 +98,42 @@ impl Run {
             if self.writer.round_due() {
                 self.publish()?;
             }
+        }
+        Ok(())
+    }
+
+    /// A reading whose `(device_id, seq)` is in the lake with an earlier time: the device counts
+    /// again from an old seq. Filing it under vitals/ would break the identity and skipping it
+    /// would lose a real reading, so it goes to `_rejected/` with the reason, reported like a bad
+    /// line (status 1).
+    fn quarantine_restart(&mut self, batch: &Batch, e: &Entry, seq: u64) -> Result<()> {
+        let BatchIdentity::Reading { device, .. } = &e.identity else {
+            return Ok(());
+        };
+        let error = RecordError::Invalid {
+            record_type: "vitals".into(),
+            reason: format!(
+                "device `{}` seq {seq} is already in the lake with an earlier time: the device \
+                 restarted its seq (give it a new device_id); kept in _rejected/, not in vitals/",
+                String::from_utf8_lossy(batch.device(device))
+            ),
+        };
+        self.restarts.report(e.line, &error);
+        let now = Timestamp::now();
+        let envelope = Rejected::new(STAGE, e.line, error.to_string(), batch.line(e), false, now);
+        if !self.marks.insert_rejected(envelope.content_hash()) {
+            self.summary.duplicates += 1;
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(&envelope).context("cannot serialise a rejected record")?;
+        let partition = Partition {
+            table: Table::Rejected,
+            day: now.day_number(),
+        };
+        self.writer.append(partition, &bytes)?;
+        self.summary.rejected += 1;
+        if self.writer.round_due() {
+            self.publish()?;
         }
         Ok(())
     }
@@ -115,6 +164,7 @@ pub fn archive(
     let (ckpt_lake, ckpt_writer) = (lake.to_owned(), opts.writer_id.clone());
     let publisher = Publisher::start(move |text| write_checkpoint(&ckpt_lake, &ckpt_writer, text))?;
     let mut run = Run {
+        restarts: BadLines::new("cardio-archive"),
         publisher,
         writer: LakeWriter::new(lake, &opts.writer_id, recovered.next_file, opts.rolling),
         marks: recovered.marks,
@@ -169,7 +219,7 @@ pub fn archive(
     run.summary.files = run.writer.published_files();
     let (lines, bad) = intake.counts();
     run.summary.lines = lines.unwrap_or(0);
-    run.summary.bad = bad;
+    run.summary.bad = bad + run.restarts.count();
     if let Some(e) = intake.take_error() {
         return Err(e).context("cannot read standard input");
     }

@@ -122,7 +122,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
                 }
                 counts[table_index(partition.table)] += 1;
                 match filed.identity {
-                    Identity::Reading { device, seq } => {
+                    Identity::Reading { device, seq, .. } => {
                         let id = match device {
                             Device::InLine(r) => {
                                 String::from_utf8_lossy(&line.bytes[r]).into_owned()

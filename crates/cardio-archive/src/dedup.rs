@@ -132,26 +132,57 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
+/// What the lake holds of one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub seqs: SeqSet,
+    /// Event time (ms) of the reading with the highest seq.
+    pub latest_ts: i64,
+}
+
+/// What to do with a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not in the lake yet: file it.
+    New,
+    /// Already in the lake (a replay): skip it.
+    Archived,
+    /// Its seq is in the lake with an earlier time: the device restarted its count. Not a replay,
+    /// and not filed as a reading either (it would break the identity), so it is quarantined.
+    SeqRestarted,
+}
+
 /// Everything the lake already holds, as identities.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Marks {
     /// Device id (its UTF-8 bytes) → seqs in the lake.
-    pub devices: HashMap<Box<[u8]>, SeqSet, IdHash>,
+    pub devices: HashMap<Box<[u8]>, Device, IdHash>,
     pub alerts: HashSet<u64>,
     pub rejected: HashSet<u64>,
 }
 
 impl Marks {
     /// Records a reading; false when `(device, seq)` is already in the lake.
-    pub fn insert_reading(&mut self, device: &[u8], seq: u64) -> bool {
-        match self.devices.get_mut(device) {
-            Some(set) => set.insert(seq),
-            None => {
-                let mut set = SeqSet::default();
-                set.insert(seq);
-                self.devices.insert(device.into(), set);
-                true
+    pub fn insert_reading(&mut self, device: &[u8], seq: u64, ts: i64) -> Verdict {
+        let d = match self.devices.get_mut(device) {
+            Some(d) => d,
+            None => self.devices.entry(device.into()).or_insert(Device {
+                seqs: SeqSet::default(),
+                latest_ts: i64::MIN,
+            }),
+        };
+        let highest = d.seqs.ranges().last().map(|r| r.1);
+        if d.seqs.insert(seq) {
+            if highest.is_none_or(|h| seq > h) {
+                d.latest_ts = ts;
             }
+            Verdict::New
+        } else if ts > d.latest_ts {
+            // Readings are in time order per device, so a replay of seq s has a time at most that
+            // of the highest seq; a later time means the device counts again from an old seq.
+            Verdict::SeqRestarted
+        } else {
+            Verdict::Archived
         }
     }
 
@@ -169,7 +200,7 @@ impl Marks {
         // Written on the filing thread after every round, so kept cheap: no sorting, and plain
         // ids (the normal case) are copied between quotes instead of going through serde.
         out.reserve(self.devices.len() * 40 + (self.alerts.len() + self.rejected.len()) * 19);
-        for (id, set) in &self.devices {
+        for (id, d) in &self.devices {
             out.push_str("d ");
             match std::str::from_utf8(id) {
                 Ok(plain)
@@ -186,7 +217,8 @@ impl Marks {
                     out.push_str(&serde_json::to_string(&id).expect("a string serialises"));
                 }
             }
-            for (lo, hi) in set.ranges() {
+            let _ = write!(out, " @{}", d.latest_ts);
+            for (lo, hi) in d.seqs.ranges() {
                 let _ = write!(out, " {lo}-{hi}");
             }
             out.push('\n');
@@ -206,8 +238,16 @@ impl Marks {
                 return false;
             };
             let tail = &rest[de.byte_offset()..];
+            let mut words = tail.split_ascii_whitespace();
+            let Some(Ok(latest_ts)) = words
+                .next()
+                .and_then(|w| w.strip_prefix('@'))
+                .map(str::parse::<i64>)
+            else {
+                return false;
+            };
             let mut ranges = Vec::new();
-            for r in tail.split_ascii_whitespace() {
+            for r in words {
                 let Some((lo, hi)) = r.split_once('-') else {
                     return false;
                 };
@@ -219,9 +259,16 @@ impl Marks {
                 }
                 ranges.push((lo, hi));
             }
-            let set = self.devices.entry(id.into_bytes().into()).or_default();
+            let d = self
+                .devices
+                .entry(id.into_bytes().into())
+                .or_insert(Device {
+                    seqs: SeqSet::default(),
+                    latest_ts,
+                });
+            d.latest_ts = d.latest_ts.max(latest_ts);
             for (lo, hi) in ranges {
-                set.insert_range(lo, hi);
+                d.seqs.insert_range(lo, hi);
             }
             return true;
         }
@@ -323,12 +370,30 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_is_archived_and_a_restarted_seq_is_told_apart() {
+        let mut m = Marks::default();
+        for seq in 0..10 {
+            assert_eq!(m.insert_reading(b"D", seq, 1000 + seq as i64), Verdict::New);
+        }
+        assert_eq!(m.insert_reading(b"D", 3, 1003), Verdict::Archived);
+        assert_eq!(m.insert_reading(b"D", 9, 1009), Verdict::Archived);
+        assert_eq!(m.insert_reading(b"D", 0, 5000), Verdict::SeqRestarted);
+        assert_eq!(m.insert_reading(b"D", 12, 1012), Verdict::New, "a gap");
+        assert_eq!(
+            m.insert_reading(b"D", 11, 1011),
+            Verdict::New,
+            "filled late"
+        );
+        assert_eq!(m.insert_reading(b"D", 11, 1011), Verdict::Archived);
+    }
+
+    #[test]
     fn marks_survive_their_text_form() {
         let mut m = Marks::default();
         for i in [0, 1, 2, 7, 8] {
-            m.insert_reading(b"D-001", i);
+            m.insert_reading(b"D-001", i, 1000 * i as i64);
         }
-        m.insert_reading(b"we\"ird \n id", 3);
+        m.insert_reading(b"we\"ird \n id", 3, 7);
         m.insert_alert(0xdead_beef);
         m.insert_rejected(42);
         let mut text = String::new();
@@ -338,7 +403,8 @@ mod tests {
             assert!(back.decode_line(line), "{line}");
         }
         assert_eq!(back, m);
-        assert!(!back.decode_line("d \"x\" 5-3"));
+        assert!(!back.decode_line("d \"x\" @0 5-3"));
+        assert!(!back.decode_line("d \"x\" 5-7"), "the time is required");
         assert!(!back.decode_line("zz"));
     }
 }

@@ -30,7 +30,12 @@ const MAX_WORKERS: usize = 4;
 /// An identity whose device id is a byte range in the batch buffer.
 #[derive(Debug, Clone)]
 pub enum BatchIdentity {
-    Reading { device: Range<usize>, seq: u64 },
+    Reading {
+        device: Range<usize>,
+        seq: u64,
+        /// Event time, ms since the epoch.
+        ts: i64,
+    },
     Hash(u64),
 }
 
@@ -40,6 +45,8 @@ pub struct Entry {
     pub partition: Partition,
     pub identity: BatchIdentity,
     pub bytes: Range<usize>,
+    /// Line number in the input.
+    pub line: u64,
 }
 
 /// Lines read together; their bytes share one buffer.
@@ -60,7 +67,7 @@ impl Batch {
     }
 
     /// Adds a classified line whose bytes are `buf[line]` (already in this batch's buffer).
-    fn push(&mut self, line: Range<usize>, classified: Classified) {
+    fn push(&mut self, line: Range<usize>, number: u64, classified: Classified) {
         let (filed, bytes) = match classified {
             Classified::Original(f) => (f, line.clone()),
             Classified::Refused(f, r) => {
@@ -72,7 +79,7 @@ impl Batch {
         };
         let identity = match filed.identity {
             Identity::Hash(h) => BatchIdentity::Hash(h),
-            Identity::Reading { device, seq } => {
+            Identity::Reading { device, seq, ts } => {
                 let device = match device {
                     Device::InLine(r) => line.start + r.start..line.start + r.end,
                     Device::Unescaped(s) => {
@@ -81,13 +88,18 @@ impl Batch {
                         from..self.buf.len()
                     }
                 };
-                BatchIdentity::Reading { device, seq }
+                BatchIdentity::Reading {
+                    device,
+                    seq,
+                    ts: ts.millis(),
+                }
             }
         };
         self.entries.push(Entry {
             partition: filed.partition,
             identity,
             bytes,
+            line: number,
         });
     }
 }
@@ -316,7 +328,7 @@ fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>, bad:
             {
                 bad.report(l.number, &r.error);
             }
-            batch.push(l.bytes.clone(), classified);
+            batch.push(l.bytes.clone(), l.number, classified);
         }
         if tx.send(Msg::Batch(raw.index, batch)).is_err() {
             return;

@@ -85,8 +85,13 @@ pub fn parse_date(date: &str) -> Option<i64> {
 /// What identifies a record in the lake, so that a replay adds nothing twice (issue 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
-    /// `(device_id, seq)`.
-    Reading { device: Device, seq: u64 },
+    /// `(device_id, seq)`, and the event time, which tells a replay (the same time) from a device
+    /// that restarted its seq (a later time).
+    Reading {
+        device: Device,
+        seq: u64,
+        ts: Timestamp,
+    },
     /// A hash of `(alert_id, state, priority)` for alerts, of the exact bad bytes for rejected lines.
     Hash(u64),
 }
@@ -148,6 +153,7 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
             identity: Identity::Reading {
                 device: Device::InLine(r.device),
                 seq: r.seq,
+                ts: r.ts,
             },
         });
     }
@@ -171,6 +177,7 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
                     std::borrow::Cow::Owned(id) => Device::Unescaped(id),
                 },
                 seq: v.seq,
+                ts: v.ts,
             },
         });
     }
@@ -204,7 +211,11 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
                     table: Table::Vitals,
                     day: v.ts.day_number(),
                 },
-                identity: Identity::Reading { device, seq: v.seq },
+                identity: Identity::Reading {
+                    device,
+                    seq: v.seq,
+                    ts: v.ts,
+                },
             })
         }
         Ok(Record::Alert(a)) => Classified::Original(Filed {
@@ -379,6 +390,7 @@ mod tests {
         let Identity::Reading {
             device: Device::InLine(device),
             seq,
+            ..
         } = f.identity
         else {
             panic!()

@@ -128,6 +128,39 @@ fn replaying_all_or_part_of_an_archived_input_adds_nothing_twice() {
 }
 
 #[test]
+fn a_device_that_restarts_its_seq_is_quarantined_not_dropped_as_a_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let first: String = (0..10).map(|s| vitals(0, s) + "\n").collect();
+    let o = run(&lake, &[], first.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The same device a day later, counting from 0 again.
+    let again: String = (0..5)
+        .map(|s| vitals(0, s).replace("2026-11-28T", "2026-11-29T") + "\n")
+        .collect();
+    for _ in 0..2 {
+        let o = run(&lake, &[], again.as_bytes());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("restarted its seq"), "{}", stderr(&o));
+    }
+    assert_eq!(lake_lines(&lake, "vitals").len(), 10);
+    let kept = lake_lines(&lake, "_rejected");
+    assert_eq!(
+        kept.len(),
+        5,
+        "each restarted reading kept once, also after a replay"
+    );
+    for k in &kept {
+        let r: vitals_core::Rejected = serde_json::from_str(k).unwrap();
+        assert!(
+            String::from_utf8(r.raw_bytes())
+                .unwrap()
+                .contains("2026-11-29T")
+        );
+    }
+}
+
+#[test]
 fn sigterm_and_sigint_publish_open_files_while_input_is_idle() {
     for sig in ["TERM", "INT"] {
         let dir = tempfile::tempdir().unwrap();
