@@ -13,6 +13,8 @@
 #
 #   bench/alert-eval.sh                       # 200 patients x 24 h, seed 42
 #   PATIENTS=50 HOURS=6 bench/alert-eval.sh   # a quicker look
+#   NET="--net-loss 0.002 --net-duplicate 0.002 --net-late 0.002" bench/alert-eval.sh
+#                                             # lost, repeated and late readings on the way too
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,7 @@ PATIENTS=${PATIENTS:-200}
 HOURS=${HOURS:-24}
 SEED=${SEED:-42}
 EVENTS_PER_DAY=${EVENTS_PER_DAY:-1}
+NET=${NET:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --release --locked -p cardio-sim -p cardio-alert --quiet
 BIN=$CARGO_TARGET_DIR/release
@@ -28,7 +31,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 sim() {
   "$BIN/cardio-sim" --patients "$PATIENTS" --duration "${HOURS}h" --speed max --seed "$SEED" \
-    --start 2026-11-28T00:00:00Z --events-per-day "$EVENTS_PER_DAY" --artifacts realistic "$@"
+    --start 2026-11-28T00:00:00Z --events-per-day "$EVENTS_PER_DAY" --artifacts realistic $NET "$@"
 }
 # Only the alert lines are kept: the stream itself is gigabytes.
 alerts_of() { # name, cardio-alert flags...
@@ -63,5 +66,5 @@ else
   echo "jq not installed: the admission-limits variant is skipped" >&2
 fi
 
-echo "cardio-sim --patients $PATIENTS --duration ${HOURS}h --seed $SEED --events-per-day $EVENTS_PER_DAY --artifacts realistic"
+echo "cardio-sim --patients $PATIENTS --duration ${HOURS}h --seed $SEED --events-per-day $EVENTS_PER_DAY --artifacts realistic $NET"
 "$BIN/cardio-alert" evaluate --truth "$WORK/truth.jsonl" --hours "$HOURS" "${variants[@]}"
