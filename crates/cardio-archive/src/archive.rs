@@ -1,5 +1,6 @@
-//! The archiving run: recovery, then the main loop that files batches from the reader thread,
-//! publishes by size and age, and stops cleanly at end of input, SIGINT or SIGTERM.
+//! The archiving run: lock, recovery, then the main loop that takes batches from the input side
+//! in order, drops what the lake already holds, files the rest, publishes by size and age, and
+//! stops cleanly at end of input, SIGINT or SIGTERM.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -12,12 +13,10 @@ use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
-use crate::dedup::Marks;
-use crate::dedup::Verdict;
+use crate::dedup::{Marks, Verdict};
 use crate::intake::{Batch, BatchIdentity, Entry, Intake, Received};
 use crate::lock::lock_writer;
-use crate::partition::{Partition, STAGE};
-use crate::partition::{Table, validate_writer_id};
+use crate::partition::{Partition, STAGE, Table, validate_writer_id};
 use crate::progress::Progress;
 use crate::recovery::{checkpoint_text, recover, write_checkpoint};
 use crate::writer::{LakeWriter, Publisher, Rolling};
