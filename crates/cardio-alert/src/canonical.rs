@@ -15,10 +15,12 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
         &self.text.as_bytes()[self.at..]
     }
 
+    #[inline(always)]
     fn expect(&mut self, lit: &[u8]) -> Option<()> {
         if self.bytes().starts_with(lit) {
             self.at += lit.len();
@@ -29,6 +31,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string without escapes or control characters.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.expect(b"\"")?;
         let rest = self.bytes();
@@ -44,6 +47,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Digits of a JSON integer without sign: no leading zero, at most 18 digits (no overflow).
+    #[inline(always)]
     fn digits(&mut self) -> Option<u64> {
         let rest = self.bytes();
         let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -61,6 +65,7 @@ impl<'a> Cursor<'a> {
         Some(v)
     }
 
+    #[inline(always)]
     fn opt_i32(&mut self) -> Option<Option<i32>> {
         if self.expect(b"null").is_some() {
             return Some(None);
@@ -73,6 +78,7 @@ impl<'a> Cursor<'a> {
 
     /// `null` or a non-negative decimal without exponent and with at most 15 significant digits,
     /// where serde_json's and the standard library's parsing are both exact to the nearest double.
+    #[inline(always)]
     fn opt_f64(&mut self) -> Option<Option<f64>> {
         if self.expect(b"null").is_some() {
             return Some(None);
