@@ -252,6 +252,36 @@ fn an_unwritable_lake_is_status_2_with_the_path_named() {
 }
 
 #[test]
+fn the_progress_line_is_drawn_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    fs::write(&input, stream(4, 50)).unwrap();
+    // Piped stderr (every other test): the summary only.
+    let o = run(&dir.path().join("a"), &[], &stream(4, 50));
+    assert!(!stderr(&o).contains("/s,"), "{}", stderr(&o));
+    // A terminal, from util-linux `script`; the run lasts over a second so the line is drawn.
+    let cmd = format!(
+        "(cat '{}'; sleep 1.3) | '{BIN}' --lake '{}'",
+        input.display(),
+        dir.path().join("b").display()
+    );
+    let Ok(o) = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+    else {
+        eprintln!("SKIPPED: util-linux `script` is not installed");
+        return;
+    };
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        tty.contains("\rcardio-archive: 200 records, ") && tty.contains("files published\x1b[K"),
+        "{tty:?}"
+    );
+    assert!(tty.contains("filed 200 vitals"), "{tty:?}");
+}
+
+#[test]
 fn help_explains_every_flag_with_defaults_and_the_exit_status() {
     let o = std::process::Command::new(BIN)
         .arg("--help")
