@@ -48,6 +48,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     let writer_running = try_lock_exclusive(lake)?.is_none();
     let mut f = Findings::default();
     let mut leftovers = Vec::new();
+    let mut staged: Vec<String> = Vec::new();
     let mut devices: HashMap<String, SeqSet> = HashMap::new();
     let mut alerts: HashMap<u64, String> = HashMap::new();
     let mut rejected: HashMap<u64, String> = HashMap::new();
@@ -55,6 +56,13 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     let mut progress = Progress::new();
 
     for table in Table::ALL {
+        // Folders an interrupted compact left in its staging area.
+        let staging = crate::compact::compact_dir(lake).join(table.dir_name());
+        if let Ok(entries) = fs::read_dir(&staging) {
+            for e in entries.flatten() {
+                staged.push(e.path().display().to_string());
+            }
+        }
         let tdir = lake.join(table.dir_name());
         if let Ok(entries) = fs::read_dir(&tdir) {
             for e in entries.flatten() {
@@ -184,9 +192,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
             }
         }
     }
-    let leftovers_wrong = leftovers
-        .iter()
-        .any(|l| !writer_running || l.ends_with(".compact"));
+    let leftovers_wrong = !staged.is_empty() || (!leftovers.is_empty() && !writer_running);
     let w = |e: std::io::Error| anyhow::Error::from(e).context("cannot write the report");
     writeln!(
         out,
@@ -209,10 +215,15 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
         )
         .map_err(w)?;
     }
+    for l in &staged {
+        writeln!(
+            out,
+            "leftover: {l}: left by an interrupted compact: run compact again to remove it"
+        )
+        .map_err(w)?;
+    }
     for l in &leftovers {
-        let note = if l.ends_with(".compact") {
-            "left by an interrupted compact: run compact again to remove it"
-        } else if writer_running {
+        let note = if writer_running {
             "in progress (a writer is running)"
         } else {
             "left by a crash: start cardio-archive on this lake to salvage it"
@@ -240,7 +251,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
         "{}: {} problems, {} leftovers, {gap_count} seq gaps",
         if ok { "OK" } else { "NOT OK" },
         f.problems,
-        leftovers.len()
+        leftovers.len() + staged.len()
     )
     .map_err(w)?;
     Ok(if ok { EXIT_OK } else { EXIT_FINDINGS })

@@ -1,12 +1,13 @@
 //! `cardio-archive compact --before DATE`: merges each closed day's small files into a few large
 //! ones with the same records, so a dashboard refresh after months of 1-minute files stays fast.
 //!
-//! Per partition folder `date=X`, atomically: the merged files are written and fsynced in a hidden
-//! sibling `.date=X.compact`, then the two folders are swapped in one `renameat2(RENAME_EXCHANGE)`
-//! (readers see either all old files or all new ones, never both or neither), then the hidden
-//! folder, which now holds the old files, is removed. A crash before the swap leaves the old
-//! folder as it was; after it, the new one. Either way the hidden leftover is safe to delete, and
-//! the next `compact` does so.
+//! Per partition folder `<table>/date=X`, atomically: the merged files are written and fsynced in
+//! `_archive/compact/<table>/date=X`, then the two folders are swapped in one
+//! `renameat2(RENAME_EXCHANGE)` (readers see either all old files or all new ones, never both or
+//! neither), then the staging folder, which now holds the old files, is removed. The staging
+//! folder is outside the tables on purpose: DuckDB's `vitals/*/*.jsonl` glob also matches hidden
+//! folders. A crash before the swap leaves the old folder as it was; after it, the new one. Either
+//! way what is left under `_archive/compact` is safe to delete, and the next `compact` does so.
 //!
 //! It needs the lake to itself (the exclusive lake lock): a writer could otherwise be publishing
 //! into the folder being swapped. First it runs every writer's recovery, so each checkpoint covers
@@ -60,13 +61,16 @@ pub fn compact(lake: &Path, before: &str, records_per_file: u64) -> Result<u8> {
             continue;
         }
         let table_dir = dir.parent().context("a partition has a table folder")?;
-        let staging = table_dir.join(format!(".{}.compact", partition.folder_name()));
+        let staging_parent = compact_dir(lake).join(partition.table.dir_name());
+        crate::writer::create_dir_durably(&staging_parent)?;
+        let staging = staging_parent.join(partition.folder_name());
         let (written, n_out) = merge(&dir, &names, &staging, records_per_file)?;
         swap(&staging, &dir)?;
         sync_dir(table_dir)?;
+        sync_dir(&staging_parent)?;
         fs::remove_dir_all(&staging)
             .with_context(|| format!("cannot remove {}", staging.display()))?;
-        sync_dir(table_dir)?;
+        sync_dir(&staging_parent)?;
         days += 1;
         files_in += names.len() as u64;
         files_out += n_out;
@@ -106,24 +110,27 @@ fn writers(lake: &Path) -> Result<BTreeSet<String>> {
     Ok(ids)
 }
 
-/// Removes `.date=….compact` folders left by a crash (see the module comment: always safe).
+/// Where compact stages merged files: `_archive/compact`.
+pub fn compact_dir(lake: &Path) -> std::path::PathBuf {
+    state_dir(lake).join("compact")
+}
+
+/// Removes what an interrupted compact left in `_archive/compact` (see the module comment:
+/// always safe).
 fn remove_leftovers(lake: &Path) -> Result<()> {
     for table in Table::ALL {
-        let tdir = lake.join(table.dir_name());
+        let tdir = compact_dir(lake).join(table.dir_name());
         let Ok(entries) = fs::read_dir(&tdir) else {
             continue;
         };
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".date=") && name.ends_with(".compact") {
-                eprintln!(
-                    "cardio-archive: removing {} left by an interrupted compact",
-                    e.path().display()
-                );
-                fs::remove_dir_all(e.path())
-                    .with_context(|| format!("cannot remove {}", e.path().display()))?;
-                sync_dir(&tdir)?;
-            }
+            eprintln!(
+                "cardio-archive: removing {} left by an interrupted compact",
+                e.path().display()
+            );
+            fs::remove_dir_all(e.path())
+                .with_context(|| format!("cannot remove {}", e.path().display()))?;
+            sync_dir(&tdir)?;
         }
     }
     Ok(())

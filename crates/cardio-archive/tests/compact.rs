@@ -114,9 +114,9 @@ fn compact_refuses_while_a_writer_runs_and_cleans_up_an_interrupted_compact() {
     drop(writer.stdin.take());
     writer.wait().unwrap();
 
-    // A crash mid-compact leaves a hidden folder: check says so, compact removes it.
-    let leftover = lake.join("vitals/.date=2026-11-28.compact");
-    fs::create_dir(&leftover).unwrap();
+    // A crash mid-compact leaves a staging folder: check says so, compact removes it.
+    let leftover = lake.join("_archive/compact/vitals/date=2026-11-28");
+    fs::create_dir_all(&leftover).unwrap();
     fs::write(
         leftover.join("part-compacted-0000000000.jsonl"),
         "{\"half\n",
@@ -183,4 +183,80 @@ fn check_finds_duplicates_damage_misfiled_records_gaps_and_crash_leftovers() {
     ] {
         assert!(report.contains(s), "report says {s}: {report}");
     }
+}
+
+/// What DuckDB's `vitals/*/*.jsonl` glob reads: every folder under the table (hidden ones too: the
+/// glob matches them) and every `*.jsonl` file in it, sorted.
+fn glob_lines(lake: &std::path::Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for dir in fs::read_dir(lake.join("vitals")).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.to_string_lossy().ends_with(".jsonl") {
+                lines.extend(fs::read_to_string(&f).unwrap().lines().map(str::to_owned));
+            }
+        }
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn compact_killed_at_random_moments_never_shows_readers_a_half_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    run(&lake, &["--max-records", "10"], &two_days());
+    let snapshot = glob_lines(&lake);
+    assert_eq!(snapshot.len(), 2000);
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut kills = 0;
+    for _ in 0..15 {
+        let per_file = (50 + next() % 400).to_string();
+        let mut c = archive(&lake)
+            .args([
+                "compact",
+                "--before",
+                "2026-11-30",
+                "--records-per-file",
+                &per_file,
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(next() % 30));
+        if c.try_wait().unwrap().is_none() {
+            c.kill().unwrap();
+            kills += 1;
+        }
+        c.wait().unwrap();
+        assert_eq!(glob_lines(&lake), snapshot, "readers see every record once");
+    }
+    let o = archive(&lake)
+        .args(["compact", "--before", "2026-11-30"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(glob_lines(&lake), snapshot);
+    let check = archive(&lake).arg("check").output().unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    eprintln!("compact survived {kills} SIGKILLs");
 }
