@@ -473,3 +473,36 @@ fn no_delays_fires_on_the_first_reading() {
         ]
     );
 }
+
+#[test]
+fn a_device_silent_delay_starts_afresh_with_each_silence() {
+    let text = r#"
+        [[rules]]
+        name = "device_silent"
+        kind = "technical"
+        priority = "medium"
+        trigger = "device_silent"
+        after_s = 30
+        delay_s = 20
+    "#;
+    let cfg = Config::build(&parse_rules_file(text, false).unwrap()).unwrap();
+    let mut e = Engine::new(cfg);
+    let mut out = vec![];
+    for s in 0..300u64 {
+        e.on_vitals(&normal("PT-A", s as i64, s), &mut out);
+        // PT-B is silent from 10 to 45 (too short to raise after 30 + 20 s) and from 100 to 200.
+        if !(10..45).contains(&s) && !(100..200).contains(&s) {
+            e.on_vitals(&normal("PT-B", s as i64, s), &mut out);
+        }
+    }
+    let ev: Vec<_> = out
+        .iter()
+        .filter(|a| a.rule == "device_silent")
+        .map(|a| (a.state, (a.ts.millis() - T0) / 1000))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![(AlertState::Raised, 149), (AlertState::Cleared, 200)],
+        "silent from 99: condition at 129, raised 20 s later"
+    );
+}
