@@ -20,28 +20,35 @@ fn sim(args: &[&str]) -> Command {
     c
 }
 
-/// Runs `cardio-sim ARGS | cardio-alert | cardio-archive --lake LAKE` and returns each stage's output.
+/// A stage of the chain, its stdin taken from `input` and stdout and stderr piped.
+fn stage(name: &str, args: &[&str], input: Stdio) -> Child {
+    Command::new(bin(name))
+        .args(args)
+        .stdin(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"))
+}
+
+/// Pipes `upstream`'s stdout into a new stage.
+fn then(upstream: &mut Child, name: &str, args: &[&str]) -> Child {
+    stage(name, args, Stdio::from(upstream.stdout.take().unwrap()))
+}
+
+/// Starts `cardio-sim SIM_ARGS | cardio-alert --quiet | cardio-archive --lake LAKE ARCHIVE_ARGS`.
+fn spawn_chain(sim_args: &[&str], lake: &Path, archive_args: &[&str]) -> [Child; 3] {
+    let mut s = stage("cardio-sim", sim_args, Stdio::null());
+    let mut a = then(&mut s, "cardio-alert", &["--quiet"]);
+    let mut archive = vec!["--lake", lake.to_str().unwrap()];
+    archive.extend_from_slice(archive_args);
+    let z = then(&mut a, "cardio-archive", &archive);
+    [s, a, z]
+}
+
+/// Runs the chain to its end and returns each stage's output, upstream first.
 fn run_chain(sim_args: &[&str], lake: &Path) -> [Output; 3] {
-    let mut s = sim(sim_args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut a = Command::new(bin("cardio-alert"))
-        .arg("--quiet")
-        .stdin(s.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let z = Command::new(bin("cardio-archive"))
-        .arg("--lake")
-        .arg(lake)
-        .stdin(a.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let [s, a, z] = spawn_chain(sim_args, lake, &[]);
     let z = z.wait_with_output().unwrap();
     let a = a.wait_with_output().unwrap();
     let s = s.wait_with_output().unwrap();
@@ -265,20 +272,12 @@ fn bad_lines_are_reported_kept_in_rejected_and_lose_nothing_valid() {
         }
     }
 
-    let mut a = Command::new(bin("cardio-alert"))
-        .arg("--quiet")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let z = Command::new(bin("cardio-archive"))
-        .arg("--lake")
-        .arg(&lake)
-        .stdin(a.stdout.take().unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut a = stage("cardio-alert", &["--quiet"], Stdio::piped());
+    let z = then(
+        &mut a,
+        "cardio-archive",
+        &["--lake", lake.to_str().unwrap()],
+    );
     let mut stdin = a.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || stdin.write_all(&input).unwrap());
     let z = z.wait_with_output().unwrap();
@@ -351,18 +350,12 @@ fn empty_input_is_a_clean_run_at_every_stage() {
 /// `cardio-sim | head`: the closed pipe is a normal end for every stage, without a panic.
 #[test]
 fn a_closed_pipe_downstream_ends_each_stage_quietly() {
-    let mut s = sim(&["--patients", "50", "--seed", "1", "--speed", "max"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut a = Command::new(bin("cardio-alert"))
-        .arg("--quiet")
-        .stdin(s.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut s = stage(
+        "cardio-sim",
+        &["--patients", "50", "--seed", "1", "--speed", "max"],
+        Stdio::null(),
+    );
+    let mut a = then(&mut s, "cardio-alert", &["--quiet"]);
     let head = Command::new("head")
         .arg("-n")
         .arg("5")
@@ -412,26 +405,12 @@ fn sigterm_publishes_open_files() {
     for sig in ["TERM", "INT"] {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path().join("lake");
-        let mut s = sim(&["--patients", "20", "--seed", "5", "--speed", "60"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut a = Command::new(bin("cardio-alert"))
-            .arg("--quiet")
-            .stdin(s.stdout.take().unwrap())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let z = Command::new(bin("cardio-archive"))
-            .arg("--lake")
-            .arg(&lake)
-            .args(["--max-records", "1000000", "--max-age", "1h"])
-            .stdin(a.stdout.take().unwrap())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let sim_args = ["--patients", "20", "--seed", "5", "--speed", "60"];
+        let [s, a, z] = spawn_chain(
+            &sim_args,
+            &lake,
+            &["--max-records", "1000000", "--max-age", "1h"],
+        );
         // Records are in flight once an in-progress file exists.
         assert!(
             wait_for(Duration::from_secs(30), || !hidden_leftovers(&lake)
