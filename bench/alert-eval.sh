@@ -6,8 +6,9 @@
 #                     SpO2 motion-artifact hold
 #   no-delays         the naive baseline: every rule fires on the first reading that meets it
 #   admission-limits  the defaults plus per-patient overrides a ward sets at admission from the
-#                     patient's baseline (needs jq): NEWS2 SpO2 scale 2 and a lower SpO2 target for
-#                     COPD, and low HR / SBP limits at 80 % (extreme: 70 %) of a baseline below them
+#                     patient's baseline, as written by `cardio-sim --admission-rules`: NEWS2 SpO2
+#                     scale 2 and a lower SpO2 target for COPD, and low HR / SBP limits at 80 %
+#                     (extreme HR: 70 %) of the resting value where that is below the default limit
 # and `cardio-alert evaluate` scores each: sensitivity per scenario, median and 90th-percentile time
 # from onset to the first relevant alarm, false physiological alarms per patient-day.
 #
@@ -41,30 +42,13 @@ alerts_of() { # name, cardio-alert flags...
   echo "== $name: $(tail -n 1 "$WORK/$name.summary")" >&2
 }
 
-sim --quiet --truth "$WORK/truth.jsonl" >/dev/null
+# The truth file and the admission limits (cardio-sim --admission-rules) come from the same run.
+sim --quiet --truth "$WORK/truth.jsonl" --admission-rules "$WORK/admission.toml" >/dev/null
 alerts_of defaults
 alerts_of no-delays --no-delays
-variants=(defaults="$WORK/defaults.jsonl" no-delays="$WORK/no-delays.jsonl")
-if command -v jq >/dev/null; then
-  jq -s '{patients: (map(select(.event == "admit")) | map(
-      . as $a | ($a.detail.baseline) as $b
-      | ($b.heart_rate_bpm * 0.8 | floor) as $hr1 | ($b.heart_rate_bpm * 0.7 | floor) as $hr2
-      | ($b.systolic_mmhg * 0.8 | floor) as $sbp
-      | {key: $a.patient_id, value: (
-          (if $a.detail.spo2_scale == 2 then {spo2_scale: 2} else {} end)
-          + {rules: (
-              (if $hr1 < 50 then {hr_low: {when: {op: "<", limit: $hr1}, clear: {op: ">=", limit: ($hr1 + 3)}}} else {} end)
-            + (if $hr2 < 40 then {hr_extreme_low: {when: {op: "<=", limit: $hr2}, clear: {op: ">", limit: ($hr2 + 5)}}} else {} end)
-            + (if $sbp < 90 then {sbp_low: {when: {op: "<=", limit: $sbp}, clear: {op: ">=", limit: ($sbp + 5)}}} else {} end)
-            + (if $a.detail.spo2_scale == 2 then {
-                spo2_low: {when: {op: "<", limit: 86}, clear: {op: ">=", limit: 88}},
-                spo2_desat: {when: {op: "<", limit: 80}, clear: {op: ">=", limit: 85}}} else {} end))})})
-    | from_entries)}' "$WORK/truth.jsonl" >"$WORK/admission.json"
-  alerts_of admission-limits --rules "$WORK/admission.json"
-  variants+=(admission-limits="$WORK/admission-limits.jsonl")
-else
-  echo "jq not installed: the admission-limits variant is skipped" >&2
-fi
+alerts_of admission-limits --rules "$WORK/admission.toml"
+variants=(defaults="$WORK/defaults.jsonl" no-delays="$WORK/no-delays.jsonl"
+  admission-limits="$WORK/admission-limits.jsonl")
 
 echo "cardio-sim --patients $PATIENTS --duration ${HOURS}h --seed $SEED --events-per-day $EVENTS_PER_DAY --artifacts realistic $NET"
 "$BIN/cardio-alert" evaluate --truth "$WORK/truth.jsonl" --hours "$HOURS" "${variants[@]}"

@@ -17,7 +17,7 @@ pub enum Kind {
     Motion,
     /// The SpO2 probe falls off: SpO2 null (10–120 s).
     ProbeOff,
-    /// ECG leads off: the monitor counts a flat line, HR 0 and RR 0 (5–60 s).
+    /// ECG leads off: the trace goes flat and the monitor has no valid HR and no valid RR (5–60 s).
     FlatLine,
     /// The device sends nothing (30 s–10 min); its `seq` resumes where it stopped.
     DeviceSilent,
@@ -315,8 +315,13 @@ impl Artifacts {
             }
             Kind::ProbeOff => reading.spo2_pct = None,
             Kind::FlatLine => {
-                reading.heart_rate_bpm = Some(0);
-                reading.respiratory_rate_bpm = Some(0);
+                // A flat trace from leads off is not asystole: a bedside monitor detects the lead
+                // fault (IEC 60601-2-27 requires a "leads off" technical alarm) and blanks the
+                // numerics it derives from those electrodes, HR and impedance-pneumography RR, to
+                // "no valid reading". Sending 0 would claim asystole and apnoea, values SPEC.md 3.2
+                // says are never dropped as artifacts, so the stream carries null for both.
+                reading.heart_rate_bpm = None;
+                reading.respiratory_rate_bpm = None;
             }
             Kind::DeviceSilent => return Outcome::Silent,
             Kind::BatteryDrain => {

@@ -70,6 +70,12 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
 
+    /// Write the alarm limits a ward would set at admission to FILE, as per-patient overrides for
+    /// `cardio-alert --rules FILE` (TOML): low HR and SBP limits for patients whose resting values
+    /// sit below the defaults, NEWS2 SpO2 scale 2 and an 88–92 % target for COPD. [default: none]
+    #[arg(long, value_name = "FILE")]
+    pub admission_rules: Option<PathBuf>,
+
     /// Scripted scenarios, a JSON file such as
     /// {"events":[{"at":"00:10","patient":"PT-1003","scenario":"sepsis","severity":0.8,"over":"3h"}]}
     /// (format in the README). [default: none]
@@ -95,7 +101,8 @@ pub struct Args {
     #[arg(long, value_name = "PER_HOUR", value_parser = parse_rate)]
     pub probe_off_rate: Option<f64>,
 
-    /// ECG leads-off flat lines per patient-hour: HR 0 and RR 0 for 5–60 s. [realistic: 0.02]
+    /// ECG leads-off flat lines per patient-hour: HR and RR null (no valid reading) for 5–60 s.
+    /// [realistic: 0.02]
     #[arg(long, value_name = "PER_HOUR", value_parser = parse_rate)]
     pub flat_line_rate: Option<f64>,
 

@@ -6,6 +6,7 @@
 //! turn, paced by the [`clock`], and writes one `vitals` line per reading ([`output`]) and every
 //! change to the ground-truth file ([`truth`]).
 
+pub mod admission;
 pub mod artifact;
 pub mod cli;
 pub mod clock;
@@ -106,6 +107,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .context("cannot install the SIGTERM/SIGINT handlers")?;
     }
     let mut ward = Ward::new(cfg);
+    if let Some(path) = &args.admission_rules {
+        std::fs::write(path, ward.admission_rules(seed))
+            .with_context(|| format!("cannot write admission rules {}", path.display()))?;
+    }
     let summary = ward.run(std::io::stdout().lock(), &mut truth, &stop)?;
     if !args.quiet {
         let span = match (summary.first_ts, summary.last_ts) {

@@ -12,6 +12,7 @@ use vitals_core::{Consciousness, Timestamp};
 
 use crate::clock::{parse_duration_ms, parse_offset_ms};
 use crate::cohort::Baseline;
+use crate::physiology::{FEVER_HR_BPM_PER_C, FEVER_RR_PER_C};
 use crate::random::SimRng;
 
 const MIN: i64 = 60_000;
@@ -112,8 +113,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// A random event for `--events-per-day`: severity 0.4–1, always treated after 15 min to 2 h
-    /// at the peak (minutes for the acute ones).
+    /// A random event for `--events-per-day`: severity 0–1 (every severity meets the scenario's
+    /// clinical definition at its peak, see [`PEAK`]), always treated after 15 min to 2 h at the
+    /// peak (minutes for the acute ones).
     pub fn random(rng: &mut SimRng) -> Plan {
         let kind = Kind::ALL[rng.weighted(&Kind::RANDOM_WEIGHTS)];
         let hold_ms = match kind {
@@ -122,7 +124,7 @@ impl Plan {
         };
         Plan {
             kind,
-            severity: rng.range(0.4, 1.0),
+            severity: rng.range(0.0, 1.0),
             onset_ms: kind.default_onset_ms(),
             hold_ms: Some(hold_ms as i64),
             recover_ms: kind.default_recover_ms(),
@@ -225,7 +227,24 @@ const BLEED_RR: &[(f64, f64)] = &[
     (0.40, 16.0),
     (0.45, 21.0),
 ];
-/// Blood volume lost at the peak of a severity-1 haemorrhage.
+/// ATLS class II–IV rates are absolute: HR > 100, 120, 140 and RR 20–30, 30–40, > 35 (ATLS 10th ed.).
+const BLEED_HR_AT_LEAST: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 102.0),
+    (0.30, 122.0),
+    (0.40, 142.0),
+    (0.45, 155.0),
+];
+const BLEED_RR_AT_LEAST: &[(f64, f64)] = &[
+    (0.0, 0.0),
+    (0.15, 21.0),
+    (0.30, 27.0),
+    (0.40, 33.0),
+    (0.45, 37.0),
+];
+/// Blood volume lost at the peak: 20 % (well inside class II, HR > 100) at severity 0, 45 %
+/// (class IV) at severity 1.
+const BLEED_MIN_LOSS: f64 = 0.20;
 const BLEED_MAX_LOSS: f64 = 0.45;
 
 /// ATLS class (1–4) for a fraction of blood volume lost.
@@ -296,45 +315,68 @@ impl Active {
         }
     }
 
-    /// Blood volume lost at `level` (haemorrhage).
+    /// Blood volume lost at `level` (haemorrhage): from 20 % (ATLS class II) at severity 0 to 45 %
+    /// (class IV) at severity 1, so every haemorrhage reaches class II at its peak.
     pub fn blood_loss(&self, level: f64) -> f64 {
-        BLEED_MAX_LOSS * self.plan.severity * level
+        let s = self.plan.severity;
+        (BLEED_MIN_LOSS + (BLEED_MAX_LOSS - BLEED_MIN_LOSS) * s) * level
     }
 
-    /// The change to the vital signs at `level` in `stage`.
+    /// The change to the vital signs at `level` in `stage`. The peak of each scenario is set on the
+    /// clinical definition of its name ([`PEAK`]): severity 0 is the definition's threshold (with
+    /// room for the circadian rhythm, so it holds at any hour), severity 1 the severe end.
     pub fn effects(&self, level: f64, stage: Stage, base: &Baseline) -> Effects {
         let s = self.plan.severity;
         let x = s * level;
         let treated = stage == Stage::Treated;
         let mut e = Effects::NONE;
-        let confused_above = |limit: f64| {
-            if x > limit {
-                Consciousness::C
-            } else {
-                Consciousness::A
-            }
-        };
+        // The change that takes the patient's own baseline to a peak value, scaled by the level.
+        let to = |peak: (f64, f64), from: f64| (at_severity(peak, s) - from) * level;
         match self.plan.kind {
             Kind::Sepsis => {
-                e.temperature_c = if self.plan.hypothermic {
-                    -1.6 * x
+                // SIRS (T > 38 or < 36, HR > 90, RR > 20) and qSOFA (RR ≥ 22, SBP ≤ 100, altered
+                // mentation), SPEC.md 4: at severity 0 NEWS2 already reads 6 or more at the peak
+                // (RR 2, HR 1, T 1, SBP 2, SpO2 0–1).
+                let temp = if self.plan.hypothermic {
+                    PEAK.sepsis_temp_hypothermic_c
                 } else {
-                    2.3 * x
+                    PEAK.sepsis_temp_c
                 };
-                e.heart_rate_bpm = 28.0 * x;
-                e.respiratory_rate_bpm = 10.0 * x;
-                e.spo2_pct = -4.0 * x;
-                e.systolic_mmhg = -40.0 * x.powf(1.3);
-                e.diastolic_mmhg = -22.0 * x;
-                e.consciousness = confused_above(0.62);
-                e.on_oxygen = treated && x > 0.3;
+                let dt = at_severity(temp, s) - base.temperature_c;
+                e.temperature_c = dt * level;
+                // HR and RR also follow the temperature through the fever coupling: the scenario
+                // adds what the coupling does not.
+                e.heart_rate_bpm = (at_severity(PEAK.sepsis_hr_bpm, s)
+                    - base.heart_rate_bpm
+                    - FEVER_HR_BPM_PER_C * dt)
+                    .max(0.0)
+                    * level;
+                e.respiratory_rate_bpm = (at_severity(PEAK.sepsis_rr_bpm, s)
+                    - base.respiratory_rate_bpm
+                    - FEVER_RR_PER_C * dt)
+                    .max(0.0)
+                    * level;
+                e.spo2_pct = -(2.0 + 4.0 * s) * level;
+                e.systolic_mmhg = to(PEAK.sepsis_sbp_mmhg, base.systolic_mmhg).min(-10.0 * level);
+                e.diastolic_mmhg = to(PEAK.sepsis_dbp_mmhg, base.diastolic_mmhg).min(-5.0 * level);
+                // qSOFA's altered mentation, late and in the more severe half.
+                e.consciousness = if s >= 0.5 && level > 0.85 {
+                    Consciousness::C
+                } else {
+                    Consciousness::A
+                };
+                e.on_oxygen = treated;
             }
             Kind::Haemorrhage => {
                 let loss = self.blood_loss(level);
-                e.heart_rate_bpm = interpolate(BLEED_HR, loss);
+                // ATLS HR and RR bands are absolute (class II HR 100–120, RR 20–30): a patient with
+                // a low resting rate still reaches them; the relative rise applies where larger.
+                e.heart_rate_bpm = interpolate(BLEED_HR, loss)
+                    .max(interpolate(BLEED_HR_AT_LEAST, loss) - base.heart_rate_bpm);
                 e.systolic_mmhg = interpolate(BLEED_SBP, loss);
                 e.diastolic_mmhg = interpolate(BLEED_DBP, loss);
-                e.respiratory_rate_bpm = interpolate(BLEED_RR, loss);
+                e.respiratory_rate_bpm = interpolate(BLEED_RR, loss)
+                    .max(interpolate(BLEED_RR_AT_LEAST, loss) - base.respiratory_rate_bpm);
                 e.spo2_pct = -2.0 * x;
                 e.consciousness = match atls_class(loss) {
                     4 => Consciousness::V,
@@ -343,35 +385,49 @@ impl Active {
                 };
             }
             Kind::Hypoxia => {
-                e.spo2_pct = -18.0 * x;
-                e.respiratory_rate_bpm = 8.0 * x;
-                e.heart_rate_bpm = 18.0 * x;
-                e.consciousness = confused_above(0.85);
+                // Hypoxaemia: SpO2 < 90 % (a COPD patient: at least 6 below the usual 88–92 %).
+                e.spo2_pct = to(PEAK.hypoxia_spo2_pct, base.spo2_pct).min(-6.0 * level);
+                e.respiratory_rate_bpm = (4.0 + 6.0 * s) * level;
+                e.heart_rate_bpm = (10.0 + 10.0 * s) * level;
+                e.consciousness = if s > 0.7 && level > 0.9 {
+                    Consciousness::C
+                } else {
+                    Consciousness::A
+                };
                 e.on_oxygen = treated;
             }
             Kind::Bradycardia => {
-                let target = 52.0 - 16.0 * s;
-                e.heart_rate_bpm = (target - base.heart_rate_bpm).min(0.0) * level;
+                // Below the hr_low limit at any hour; a patient whose resting rate is already low
+                // (an athlete) falls to 75 % of it.
+                let peak = at_severity(PEAK.bradycardia_hr_bpm, s).min(0.75 * base.heart_rate_bpm);
+                e.heart_rate_bpm = (peak - base.heart_rate_bpm).min(0.0) * level;
                 e.systolic_mmhg = -15.0 * x;
                 e.diastolic_mmhg = -8.0 * x;
-                e.consciousness = confused_above(0.85);
+                e.consciousness = if x > 0.85 {
+                    Consciousness::C
+                } else {
+                    Consciousness::A
+                };
             }
             Kind::AfRvr => {
-                let target = 120.0 + 50.0 * s;
-                e.heart_rate_bpm = (target - base.heart_rate_bpm).max(0.0) * level;
+                e.heart_rate_bpm = to(PEAK.af_rvr_hr_bpm, base.heart_rate_bpm).max(0.0);
                 e.hr_irregularity_bpm = 6.0 + 12.0 * level;
                 e.systolic_mmhg = -12.0 * x;
                 e.diastolic_mmhg = -6.0 * x;
             }
             Kind::HypertensiveCrisis => {
-                e.systolic_mmhg = 80.0 * x;
-                e.diastolic_mmhg = 45.0 * x;
+                e.systolic_mmhg = to(PEAK.crisis_sbp_mmhg, base.systolic_mmhg).max(0.0);
+                e.diastolic_mmhg = to(PEAK.crisis_dbp_mmhg, base.diastolic_mmhg).max(0.0);
                 e.heart_rate_bpm = 8.0 * x;
                 e.respiratory_rate_bpm = 2.0 * x;
-                e.consciousness = confused_above(0.9);
+                e.consciousness = if x > 0.9 {
+                    Consciousness::C
+                } else {
+                    Consciousness::A
+                };
             }
             Kind::Fever => {
-                e.temperature_c = 2.6 * x;
+                e.temperature_c = to(PEAK.fever_temp_c, base.temperature_c).max(0.0);
             }
             Kind::Recovery => {
                 e.temperature_c = 1.0 * x;
@@ -385,6 +441,57 @@ impl Active {
         e
     }
 }
+
+/// The value at `severity` between a scenario's (severity 0, severity 1) peak values.
+fn at_severity((mild, severe): (f64, f64), severity: f64) -> f64 {
+    mild + (severe - mild) * severity
+}
+
+/// Where each scenario peaks, as (severity 0, severity 1), on the patient's daily mean (before the
+/// circadian rhythm, SPEC.md 4: T ±0.25 °C, HR ±6 %, BP ±4.5 %). Severity 0 is the clinical
+/// definition's threshold plus the circadian swing, so the definition holds at the peak at any hour.
+pub struct Peaks {
+    /// Fever: T ≥ 38.1 °C, NEWS2's first temperature band (RCP 2017); 38.4 stays ≥ 38.1 at the 07 h
+    /// low.
+    pub fever_temp_c: (f64, f64),
+    /// Sepsis (SIRS T > 38 °C) …
+    pub sepsis_temp_c: (f64, f64),
+    /// … or its hypothermic presentation (T < 36 °C).
+    pub sepsis_temp_hypothermic_c: (f64, f64),
+    /// SIRS HR > 90: 100 stays above it at the night-time low (−6 %).
+    pub sepsis_hr_bpm: (f64, f64),
+    /// qSOFA RR ≥ 22 (SIRS > 20).
+    pub sepsis_rr_bpm: (f64, f64),
+    /// qSOFA SBP ≤ 100, reached even in the afternoon (+4.5 % of the baseline); 75 is septic shock.
+    pub sepsis_sbp_mmhg: (f64, f64),
+    pub sepsis_dbp_mmhg: (f64, f64),
+    /// Hypoxaemia: SpO2 < 90 %, with room for the oximeter's ±2 % error.
+    pub hypoxia_spo2_pct: (f64, f64),
+    /// Bradycardia below SPEC.md 3.2's hr_low limit (50) even at the afternoon high (+6 %).
+    pub bradycardia_hr_bpm: (f64, f64),
+    /// AF with rapid ventricular response: rate > 110, untreated often ≥ 150 (SPEC.md 4); 130 stays
+    /// above hr_high's 120 at night.
+    pub af_rvr_hr_bpm: (f64, f64),
+    /// Hypertensive crisis: SBP ≥ 180 and/or DBP ≥ 110–120 (ACC/AHA 2017); 190 stays ≥ 180 with
+    /// nocturnal dipping.
+    pub crisis_sbp_mmhg: (f64, f64),
+    pub crisis_dbp_mmhg: (f64, f64),
+}
+
+pub const PEAK: Peaks = Peaks {
+    fever_temp_c: (38.4, 40.0),
+    sepsis_temp_c: (38.5, 39.6),
+    sepsis_temp_hypothermic_c: (35.6, 34.8),
+    sepsis_hr_bpm: (100.0, 130.0),
+    sepsis_rr_bpm: (23.0, 32.0),
+    sepsis_sbp_mmhg: (92.0, 75.0),
+    sepsis_dbp_mmhg: (58.0, 42.0),
+    hypoxia_spo2_pct: (86.0, 72.0),
+    bradycardia_hr_bpm: (43.0, 35.0),
+    af_rvr_hr_bpm: (130.0, 175.0),
+    crisis_sbp_mmhg: (190.0, 230.0),
+    crisis_dbp_mmhg: (115.0, 130.0),
+};
 
 /// One line of a scenario script.
 #[derive(Debug, Clone, Deserialize)]
@@ -563,6 +670,66 @@ mod tests {
         assert_eq!(a.level_at(1120), (1.0, Stage::Peak));
         assert_eq!(a.level_at(1200), (0.5, Stage::Treated));
         assert_eq!(a.level_at(1250).1, Stage::Done);
+    }
+
+    /// The peak of every scenario meets its clinical definition at any severity, for every profile's
+    /// baselines, at the worst hour of the circadian rhythm (T ±0.25 °C, HR ±6 %, BP ±4.5 %).
+    #[test]
+    fn every_severity_meets_the_clinical_definition_at_its_peak() {
+        let peak = |kind: Kind, severity: f64, hypothermic: bool, b: &Baseline| {
+            let plan = Plan {
+                kind,
+                severity,
+                onset_ms: 1,
+                hold_ms: None,
+                recover_ms: 1,
+                hypothermic,
+            };
+            Active::new(plan, 0, 1).effects(1.0, Stage::Peak, b)
+        };
+        for i in 0..3000 {
+            let b = cohort::draw(&mut SimRng::new(5, i)).1;
+            for severity in [0.0, 0.3, 0.7, 1.0] {
+                let e = peak(Kind::Fever, severity, false, &b);
+                assert!(b.temperature_c - 0.25 + e.temperature_c >= 38.1);
+
+                let e = peak(Kind::HypertensiveCrisis, severity, false, &b);
+                assert!(b.systolic_mmhg * 0.955 + e.systolic_mmhg >= 180.0);
+
+                for hypothermic in [false, true] {
+                    let e = peak(Kind::Sepsis, severity, hypothermic, &b);
+                    let t = b.temperature_c + e.temperature_c;
+                    assert!(if hypothermic {
+                        t + 0.25 < 36.0
+                    } else {
+                        t - 0.25 > 38.0
+                    });
+                    let dt = e.temperature_c;
+                    let hr = b.heart_rate_bpm * 0.94 + e.heart_rate_bpm + FEVER_HR_BPM_PER_C * dt;
+                    let rr = b.respiratory_rate_bpm * 0.97
+                        + e.respiratory_rate_bpm
+                        + FEVER_RR_PER_C * dt;
+                    assert!(hr > 90.0, "SIRS HR {hr}");
+                    assert!(rr >= 22.0, "qSOFA RR {rr}");
+                    assert!(b.systolic_mmhg * 1.045 + e.systolic_mmhg <= 100.0);
+                }
+
+                let e = peak(Kind::Haemorrhage, severity, false, &b);
+                assert!(
+                    b.heart_rate_bpm * 0.94 + e.heart_rate_bpm > 100.0,
+                    "ATLS class II"
+                );
+
+                let e = peak(Kind::Hypoxia, severity, false, &b);
+                assert!(b.spo2_pct + 2.0 + e.spo2_pct < 90.0);
+
+                let e = peak(Kind::Bradycardia, severity, false, &b);
+                assert!(b.heart_rate_bpm * 1.06 + e.heart_rate_bpm < 50.0);
+
+                let e = peak(Kind::AfRvr, severity, false, &b);
+                assert!(b.heart_rate_bpm * 0.94 + e.heart_rate_bpm > 120.0);
+            }
+        }
     }
 
     #[test]

@@ -157,6 +157,20 @@ impl Ward {
         ward
     }
 
+    /// The per-patient alarm limits a ward would set at admission (`--admission-rules`), as the
+    /// TOML `[patients.<id>]` overrides cardio-alert's `--rules` reads.
+    pub fn admission_rules(&self, seed: u64) -> String {
+        let mut out = crate::admission::header(seed, self.cfg.patients);
+        for (i, bed) in self.beds.iter().enumerate() {
+            out.push_str(&crate::admission::patient_toml(
+                i as u32,
+                &bed.who,
+                &bed.body.baseline,
+            ));
+        }
+        out
+    }
+
     /// Runs until `--duration` or `--count` ends it, `stop` is set (SIGTERM, SIGINT) or the reader
     /// goes away, writing vitals lines to `out` and the truth to `truth`.
     pub fn run<W: Write>(
