@@ -9,15 +9,29 @@
 
 use vitals_core::{Consciousness, Timestamp, Vitals};
 
+/// `10^k` for the digits of a decimal fraction, all exact in an f64.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The scanner's memory between lines: the date of the last timestamp. A stream's timestamps
+/// share their date for a whole day, and the calendar arithmetic and year check of
+/// `Timestamp::parse` are a large part of reading a line.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    /// `YYYY-MM-DDT` of the last canonical timestamp and the epoch milliseconds of its midnight.
+    day: Option<([u8; 11], i64)>,
+}
+
 struct Cursor<'a> {
-    text: &'a str,
+    line: &'a [u8],
     at: usize,
 }
 
 impl<'a> Cursor<'a> {
     #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
-        &self.text.as_bytes()[self.at..]
+        &self.line[self.at..]
     }
 
     #[inline(always)]
@@ -30,9 +44,9 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string without escapes or control characters.
+    /// The raw bytes of a string without escapes or control characters.
     #[inline(always)]
-    fn string(&mut self) -> Option<&'a str> {
+    fn raw_string(&mut self) -> Option<&'a [u8]> {
         self.expect(b"\"")?;
         let rest = self.bytes();
         let end = rest
@@ -41,9 +55,15 @@ impl<'a> Cursor<'a> {
         if rest[end] != b'"' {
             return None;
         }
-        let s = &self.text[self.at..self.at + end];
         self.at += end + 1;
-        Some(s)
+        Some(&rest[..end])
+    }
+
+    /// A string as above. Every other byte the scanner accepts is ASCII, so checking the strings
+    /// is what makes an accepted line valid UTF-8, as serde requires.
+    #[inline(always)]
+    fn string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.raw_string()?).ok()
     }
 
     /// Digits of a JSON integer without sign: no leading zero, at most 18 digits (no overflow).
@@ -76,8 +96,10 @@ impl<'a> Cursor<'a> {
         Some(Some(i32::try_from(v).ok()?))
     }
 
-    /// `null` or a non-negative decimal without exponent and with at most 15 significant digits,
-    /// where serde_json's and the standard library's parsing are both exact to the nearest double.
+    /// `null` or a non-negative decimal without exponent and with at most 15 significant digits.
+    /// Such a number is its digits as an integer (below 2^53) over a power of ten (at most 10^15),
+    /// both exact in an f64, so one division is correctly rounded: the same double serde_json and
+    /// the standard library give (Clinger's fast path, which they take too).
     #[inline(always)]
     fn opt_f64(&mut self) -> Option<Option<f64>> {
         if self.expect(b"null").is_some() {
@@ -89,8 +111,9 @@ impl<'a> Cursor<'a> {
             return None;
         }
         let mut len = int;
+        let mut frac = 0;
         if rest.get(len) == Some(&b'.') {
-            let frac = rest[len + 1..]
+            frac = rest[len + 1..]
                 .iter()
                 .take_while(|b| b.is_ascii_digit())
                 .count();
@@ -99,60 +122,130 @@ impl<'a> Cursor<'a> {
             }
             len += 1 + frac;
         }
-        if len > 16 || matches!(rest.get(len), Some(b'e' | b'E')) {
+        if int + frac > 15 || matches!(rest.get(len), Some(b'e' | b'E')) {
             return None;
         }
-        let v: f64 = self.text[self.at..self.at + len].parse().ok()?;
+        let mantissa = rest[..len]
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
         self.at += len;
-        Some(Some(v))
+        Some(Some(mantissa as f64 / POW10[frac]))
+    }
+}
+
+/// Two ASCII digits as a number, or `None`.
+#[inline(always)]
+fn two(b: &[u8]) -> Option<i64> {
+    let (h, l) = (b[0].wrapping_sub(b'0'), b[1].wrapping_sub(b'0'));
+    (h < 10 && l < 10).then(|| i64::from(h * 10 + l))
+}
+
+/// Milliseconds since midnight of the `HH:MM:SS.mmmZ` after the date of a canonical timestamp
+/// (`s` is 24 bytes), or `None` when it is not in exactly that form and range.
+#[inline(always)]
+fn time_of_day(s: &[u8]) -> Option<i64> {
+    if s[13] != b':' || s[16] != b':' || s[19] != b'.' || s[23] != b'Z' {
+        return None;
+    }
+    let (h, mi, sec) = (two(&s[11..13])?, two(&s[14..16])?, two(&s[17..19])?);
+    let ms = two(&s[20..22])? * 10 + i64::from(s[22].wrapping_sub(b'0'));
+    if h > 23 || mi > 59 || sec > 59 || s[22].wrapping_sub(b'0') > 9 {
+        return None;
+    }
+    Some(((h * 60 + mi) * 60 + sec) * 1000 + ms)
+}
+
+impl Scanner {
+    /// The event time: on the date of the previous line only the time of day is read; any other
+    /// date goes through `Timestamp::parse`, which also holds the years to their accepted range.
+    #[inline(always)]
+    fn timestamp(&mut self, s: &str) -> Option<Timestamp> {
+        let b = s.as_bytes();
+        if b.len() == vitals_core::time::CANONICAL_LEN
+            && let Some((date, midnight)) = &self.day
+            && b[..11] == date[..]
+        {
+            return Some(Timestamp(midnight + time_of_day(b)?));
+        }
+        let ts = Timestamp::parse(s).ok()?;
+        // Only a timestamp in exactly the canonical form was read by the calendar arithmetic
+        // whose midnight this keeps (chrono's other forms, such as a leap second, are not cached).
+        if b.len() == vitals_core::time::CANONICAL_LEN
+            && let Some(tod) = time_of_day(b)
+        {
+            let mut date = [0; 11];
+            date.copy_from_slice(&b[..11]);
+            self.day = Some((date, ts.millis() - tod));
+        }
+        Some(ts)
+    }
+
+    /// Reads a canonical vitals line into `v`, reusing its strings, or returns false when the line
+    /// is not in exactly that form (and `v` then holds no meaning).
+    pub fn read_into(&mut self, line: &[u8], v: &mut Vitals) -> bool {
+        self.read(line, v).is_some()
+    }
+
+    #[inline(always)]
+    fn read(&mut self, line: &[u8], v: &mut Vitals) -> Option<()> {
+        let mut c = Cursor { line, at: 0 };
+        c.expect(b"{\"type\":\"vitals\",\"ts\":")?;
+        v.ts = self.timestamp(c.string()?)?;
+        c.expect(b",\"patient_id\":")?;
+        let patient_id = c.string()?;
+        v.patient_id.clear();
+        v.patient_id.push_str(patient_id);
+        c.expect(b",\"device_id\":")?;
+        let device_id = c.string()?;
+        v.device_id.clear();
+        v.device_id.push_str(device_id);
+        c.expect(b",\"seq\":")?;
+        v.seq = c.digits()?;
+        c.expect(b",\"heart_rate_bpm\":")?;
+        v.heart_rate_bpm = c.opt_i32()?;
+        c.expect(b",\"spo2_pct\":")?;
+        v.spo2_pct = c.opt_i32()?;
+        c.expect(b",\"respiratory_rate_bpm\":")?;
+        v.respiratory_rate_bpm = c.opt_i32()?;
+        c.expect(b",\"temperature_c\":")?;
+        v.temperature_c = c.opt_f64()?;
+        c.expect(b",\"systolic_mmhg\":")?;
+        v.systolic_mmhg = c.opt_i32()?;
+        c.expect(b",\"diastolic_mmhg\":")?;
+        v.diastolic_mmhg = c.opt_i32()?;
+        c.expect(b",\"on_oxygen\":")?;
+        v.on_oxygen = if c.expect(b"true").is_some() {
+            true
+        } else {
+            c.expect(b"false")?;
+            false
+        };
+        c.expect(b",\"consciousness\":\"")?;
+        v.consciousness = match c.bytes().first()? {
+            b'A' => Consciousness::A,
+            b'C' => Consciousness::C,
+            b'V' => Consciousness::V,
+            b'P' => Consciousness::P,
+            b'U' => Consciousness::U,
+            _ => return None,
+        };
+        c.at += 1;
+        c.expect(b"\",\"battery_pct\":")?;
+        v.battery_pct = c.opt_i32()?;
+        c.expect(b"}")?;
+        v.news2 = None;
+        v.news2_risk = None;
+        (c.at == line.len()).then_some(())
     }
 }
 
 /// Reads a canonical vitals line, or `None` when the line is not in exactly that form.
 pub fn parse(text: &str) -> Option<Vitals> {
-    let mut c = Cursor { text, at: 0 };
-    c.expect(b"{\"type\":\"vitals\",\"ts\":")?;
-    let ts = Timestamp::parse(c.string()?).ok()?;
-    c.expect(b",\"patient_id\":")?;
-    let patient_id = c.string()?;
-    c.expect(b",\"device_id\":")?;
-    let device_id = c.string()?;
-    c.expect(b",\"seq\":")?;
-    let seq = c.digits()?;
-    let mut v = Vitals::empty(ts, patient_id, device_id, seq);
-    c.expect(b",\"heart_rate_bpm\":")?;
-    v.heart_rate_bpm = c.opt_i32()?;
-    c.expect(b",\"spo2_pct\":")?;
-    v.spo2_pct = c.opt_i32()?;
-    c.expect(b",\"respiratory_rate_bpm\":")?;
-    v.respiratory_rate_bpm = c.opt_i32()?;
-    c.expect(b",\"temperature_c\":")?;
-    v.temperature_c = c.opt_f64()?;
-    c.expect(b",\"systolic_mmhg\":")?;
-    v.systolic_mmhg = c.opt_i32()?;
-    c.expect(b",\"diastolic_mmhg\":")?;
-    v.diastolic_mmhg = c.opt_i32()?;
-    c.expect(b",\"on_oxygen\":")?;
-    v.on_oxygen = if c.expect(b"true").is_some() {
-        true
-    } else {
-        c.expect(b"false")?;
-        false
-    };
-    c.expect(b",\"consciousness\":\"")?;
-    v.consciousness = match c.bytes().first()? {
-        b'A' => Consciousness::A,
-        b'C' => Consciousness::C,
-        b'V' => Consciousness::V,
-        b'P' => Consciousness::P,
-        b'U' => Consciousness::U,
-        _ => return None,
-    };
-    c.at += 1;
-    c.expect(b"\",\"battery_pct\":")?;
-    v.battery_pct = c.opt_i32()?;
-    c.expect(b"}")?;
-    (c.at == text.len()).then_some(v)
+    let mut v = Vitals::empty(Timestamp(0), "", "", 0);
+    Scanner::default()
+        .read_into(text.as_bytes(), &mut v)
+        .then_some(v)
 }
 
 #[cfg(test)]
@@ -168,6 +261,53 @@ mod tests {
             panic!()
         };
         assert_eq!(fast, slow);
+    }
+
+    #[test]
+    fn decimals_read_as_the_standard_library_reads_them() {
+        for text in [
+            "0",
+            "0.1",
+            "36.8",
+            "37.25",
+            "41.0",
+            "99.99",
+            "123456789012345",
+            "0.00000000000001",
+            "1.23456789012345",
+            "98765.4321",
+        ] {
+            let line = LINE.replace("36.8", text);
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(parse(&line).unwrap().temperature_c, Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_remembered_date_gives_the_same_time_as_a_full_parse() {
+        let mut s = Scanner::default();
+        let mut v = Vitals::empty(Timestamp(0), "", "", 0);
+        for ts in [
+            "2026-11-28T05:40:01.000Z",
+            "2026-11-28T23:59:59.999Z",
+            "2026-11-29T00:00:00.000Z",
+            "2026-11-29T00:00:00.000+01:00",
+            "2016-12-31T23:59:60.500Z",
+            "2016-12-31T23:59:59.500Z",
+            "2016-12-31T00:00:00.001Z",
+        ] {
+            let line = LINE.replace("2026-11-28T05:40:01.000Z", ts);
+            assert!(s.read_into(line.as_bytes(), &mut v), "{ts}");
+            assert_eq!(v.ts, Timestamp::parse(ts).unwrap(), "{ts}");
+        }
+        for bad in [
+            "2016-12-31T24:00:00.000Z",
+            "2016-12-31T23:60:00.000Z",
+            "2016-12-31T2a:00:00.000Z",
+        ] {
+            let line = LINE.replace("2026-11-28T05:40:01.000Z", bad);
+            assert!(!s.read_into(line.as_bytes(), &mut v), "{bad}");
+        }
     }
 
     #[test]

@@ -72,76 +72,50 @@ fn pump<R: Read, W: Write, E: Write>(
     let mut writer = LineWriter::new(output);
     let mut alerts = Vec::new();
     let mut scratch = Vec::with_capacity(1024);
+    let mut scanner = canonical::Scanner::default();
+    // One record reused for every canonical line: its id strings keep their allocation.
+    let mut reading = Vitals::empty(Timestamp(0), "", "", 0);
     loop {
         let Some(line) = reader.next_line().context("cannot read standard input")? else {
             break;
         };
         counts.lines_in += 1;
         let number = line.number;
-        let parsed = line.text().and_then(|text| match canonical::parse(text) {
-            Some(v) => Ok(Record::Vitals(v)),
-            None => vitals_core::parse_record(text),
-        });
-        match parsed {
-            Ok(Record::Vitals(v)) => {
-                let n = engine.on_vitals(&v, &mut alerts);
-                write_vitals(&mut writer, &mut scratch, line.bytes, &v, n)?;
-                counts.vitals_out += 1;
-                for a in alerts.drain(..) {
+        let mut out = Sink {
+            engine,
+            writer: &mut writer,
+            err,
+            voice,
+            counts,
+            alerts: &mut alerts,
+            scratch: &mut scratch,
+        };
+        if line.overlong.is_none() && scanner.read_into(line.bytes, &mut reading) {
+            out.vitals(line.bytes, &reading)?;
+        } else {
+            match line.text().and_then(vitals_core::parse_record) {
+                Ok(Record::Vitals(v)) => out.vitals(line.bytes, &v)?,
+                Ok(Record::Alert(_) | Record::Rejected(_) | Record::Other { .. }) => {
                     writer
-                        .write_record(&a)
+                        .write_line(line.bytes)
                         .context("cannot write standard output")?;
-                    counts.alerts_out += 1;
-                    if !voice.quiet {
-                        summary::write_event(err, &a, voice.colour)?;
-                    }
+                    counts.passed_on += 1;
                 }
-                if !voice.quiet {
-                    for g in engine.gaps.drain(..) {
-                        counts.gap_reports += 1;
-                        if counts.gap_reports <= GAPS_REPORTED {
-                            writeln!(
-                                err,
-                                "{PROGRAM}: {} {} {}: {} reading{} lost (seq {} onwards)",
-                                g.ts,
-                                g.patient_id,
-                                g.device_id,
-                                g.lost,
-                                if g.lost == 1 { "" } else { "s" },
-                                g.from_seq
-                            )?;
-                            if counts.gap_reports == GAPS_REPORTED {
-                                writeln!(
-                                    err,
-                                    "{PROGRAM}: further gaps are only counted in the summary"
-                                )?;
-                            }
-                        }
-                    }
-                } else {
-                    engine.gaps.clear();
+                Err(e) => {
+                    bad.report(number, &e);
+                    let env = Rejected::new(
+                        PROGRAM,
+                        number,
+                        e.to_string(),
+                        line.bytes,
+                        line.overlong.is_some(),
+                        Timestamp::now(),
+                    );
+                    writer
+                        .write_record(&env)
+                        .context("cannot write standard output")?;
+                    counts.rejected_out += 1;
                 }
-            }
-            Ok(Record::Alert(_) | Record::Rejected(_) | Record::Other { .. }) => {
-                writer
-                    .write_line(line.bytes)
-                    .context("cannot write standard output")?;
-                counts.passed_on += 1;
-            }
-            Err(e) => {
-                bad.report(number, &e);
-                let env = Rejected::new(
-                    PROGRAM,
-                    number,
-                    e.to_string(),
-                    line.bytes,
-                    line.overlong.is_some(),
-                    Timestamp::now(),
-                );
-                writer
-                    .write_record(&env)
-                    .context("cannot write standard output")?;
-                counts.rejected_out += 1;
             }
         }
         if reader.would_block() {
@@ -152,6 +126,70 @@ fn pump<R: Read, W: Write, E: Write>(
     }
     writer.flush().context("cannot write standard output")?;
     Ok(())
+}
+
+/// Where a reading's results go: the output stream, stderr and the counts.
+struct Sink<'a, W: Write, E: Write> {
+    engine: &'a mut Engine,
+    writer: &'a mut LineWriter<W>,
+    err: &'a mut E,
+    voice: Voice,
+    counts: &'a mut Counts,
+    alerts: &'a mut Vec<vitals_core::Alert>,
+    scratch: &'a mut Vec<u8>,
+}
+
+impl<W: Write, E: Write> Sink<'_, W, E> {
+    /// Scores a reading, passes it on, then the alert events it caused, and tells stderr.
+    fn vitals(&mut self, line: &[u8], v: &Vitals) -> anyhow::Result<()> {
+        let Sink {
+            engine,
+            writer,
+            err,
+            voice,
+            counts,
+            alerts,
+            scratch,
+        } = self;
+        let n = engine.on_vitals(v, alerts);
+        write_vitals(writer, scratch, line, v, n)?;
+        counts.vitals_out += 1;
+        for a in alerts.drain(..) {
+            writer
+                .write_record(&a)
+                .context("cannot write standard output")?;
+            counts.alerts_out += 1;
+            if !voice.quiet {
+                summary::write_event(err, &a, voice.colour)?;
+            }
+        }
+        if !voice.quiet {
+            for g in engine.gaps.drain(..) {
+                counts.gap_reports += 1;
+                if counts.gap_reports <= GAPS_REPORTED {
+                    writeln!(
+                        err,
+                        "{PROGRAM}: {} {} {}: {} reading{} lost (seq {} onwards)",
+                        g.ts,
+                        g.patient_id,
+                        g.device_id,
+                        g.lost,
+                        if g.lost == 1 { "" } else { "s" },
+                        g.from_seq
+                    )?;
+                    if counts.gap_reports == GAPS_REPORTED {
+                        writeln!(
+                            err,
+                            "{PROGRAM}: further gaps are only counted in the summary"
+                        )?;
+                    }
+                }
+            }
+        } else {
+            engine.gaps.clear();
+        }
+        Ok(())
+    }
 }
 
 /// Writes a vitals line with the two NEWS2 fields. When the line has neither yet (the usual case),
