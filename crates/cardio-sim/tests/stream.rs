@@ -345,3 +345,48 @@ fn a_past_start_in_real_time_is_backfilled_at_full_speed() {
     assert_eq!(v.len(), 2 * 600);
     assert_eq!(v[0].ts, start);
 }
+
+#[test]
+fn admission_rules_give_every_athlete_and_copd_patient_their_own_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.jsonl");
+    let rules = dir.path().join("limits.toml");
+    run(&[
+        "--patients",
+        "300",
+        "--duration",
+        "1s",
+        "--seed",
+        "42",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--admission-rules",
+        rules.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&rules).unwrap();
+    for admit in common::json_lines(&truth) {
+        let id = admit["patient_id"].as_str().unwrap();
+        let table = format!("[patients.{id}]");
+        let b = &admit["detail"]["baseline"];
+        match admit["name"].as_str().unwrap() {
+            "athlete" => assert!(
+                text.contains(&format!("[patients.{id}.rules.hr_low]")),
+                "{id}: athlete without an hr_low limit"
+            ),
+            "copd" => assert!(
+                text.contains(&format!("{table}  # copd"))
+                    && text.contains(&format!("[patients.{id}.rules.spo2_low]")),
+                "{id}: COPD without scale 2"
+            ),
+            _ if b["heart_rate_bpm"].as_f64().unwrap() >= 63.0
+                && b["systolic_mmhg"].as_f64().unwrap() >= 113.0 =>
+            {
+                assert!(
+                    !text.contains(&format!("{table} ")),
+                    "{id}: the defaults fit"
+                )
+            }
+            _ => {}
+        }
+    }
+}
