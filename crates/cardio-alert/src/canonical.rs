@@ -160,15 +160,14 @@ impl Scanner {
     /// The event time: on the date of the previous line only the time of day is read; any other
     /// date goes through `Timestamp::parse`, which also holds the years to their accepted range.
     #[inline(always)]
-    fn timestamp(&mut self, s: &str) -> Option<Timestamp> {
-        let b = s.as_bytes();
+    fn timestamp(&mut self, b: &[u8]) -> Option<Timestamp> {
         if b.len() == vitals_core::time::CANONICAL_LEN
             && let Some((date, midnight)) = &self.day
             && b[..11] == date[..]
         {
             return Some(Timestamp(midnight + time_of_day(b)?));
         }
-        let ts = Timestamp::parse(s).ok()?;
+        let ts = Timestamp::parse(std::str::from_utf8(b).ok()?).ok()?;
         // Only a timestamp in exactly the canonical form was read by the calendar arithmetic
         // whose midnight this keeps (chrono's other forms, such as a leap second, are not cached).
         if b.len() == vitals_core::time::CANONICAL_LEN
@@ -191,7 +190,8 @@ impl Scanner {
     fn read(&mut self, line: &[u8], v: &mut Vitals) -> Option<()> {
         let mut c = Cursor { line, at: 0 };
         c.expect(b"{\"type\":\"vitals\",\"ts\":")?;
-        v.ts = self.timestamp(c.string()?)?;
+        // The date matched a validated one and the time of day is ASCII digits: valid UTF-8.
+        v.ts = self.timestamp(c.raw_string()?)?;
         c.expect(b",\"patient_id\":")?;
         let patient_id = c.string()?;
         v.patient_id.clear();
