@@ -5,18 +5,19 @@
 //! Every decision uses event time, so a replay of the same stream gives the same alerts, in the same
 //! order, with the same ids.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use vitals_core::news2::{self, Observations, Score};
 use vitals_core::plausibility::{self, Implausible};
 use vitals_core::record::AlertTag;
-use vitals_core::rules::Trigger;
+use vitals_core::rules::{Condition, Op, Trigger};
 use vitals_core::{Alert, AlertState, Priority, Risk, Timestamp, Vital, Vitals};
 
 use crate::alarm::{Alarm, Evidence, Transition};
 use crate::carry::Carried;
-use crate::rules_file::{CompiledRule, Config};
+use crate::rules_file::{CompiledRule, Config, RuleSet};
 
 /// How often (event time) the watermark sweep looks for silent devices and idle patients.
 const SWEEP_EVERY_MS: i64 = 1000;
@@ -129,6 +130,8 @@ pub struct Engine {
     patients: IdMap<Patient>,
     /// Indices of the `device_silent` rules (the same in every rule set).
     silent_rules: Vec<usize>,
+    /// Per rule set (aligned with `cfg.sets`): which readings can start none of its alarms.
+    quiet: Vec<Quiet>,
     watermark: i64,
     next_sweep: i64,
     pub stats: Stats,
@@ -145,9 +148,11 @@ impl Engine {
             .filter(|(_, r)| matches!(r.rule.trigger, Trigger::DeviceSilent { .. }))
             .map(|(i, _)| i)
             .collect();
+        let quiet = cfg.sets.iter().map(Quiet::new).collect();
         Engine {
             cfg,
             silent_rules,
+            quiet,
             patients: IdMap::default(),
             watermark: i64::MIN,
             next_sweep: i64::MIN,
@@ -186,6 +191,7 @@ impl Engine {
             patients,
             stats,
             gaps,
+            quiet,
             ..
         } = self;
         let mut is_new = false;
@@ -290,43 +296,47 @@ impl Engine {
         p.seq = v.seq;
         p.last_ts = now;
 
-        for (i, rule) in set.rules.iter().enumerate() {
-            if !rule.enabled {
-                continue;
+        // Most readings find every alarm idle and start none: then no rule needs a visit.
+        let idle = p.busy == 0 && !quiet[p.set as usize].may_start(&vals, score.as_ref(), &faults);
+        if !idle {
+            for (i, rule) in set.rules.iter().enumerate() {
+                if !rule.enabled {
+                    continue;
+                }
+                let Some((ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
+                    continue;
+                };
+                let bit = busy_bit(i);
+                if bit != 0 && p.busy & bit == 0 && !ev.alarm {
+                    // Idle and nothing to start: the state machine would stay as it is.
+                    continue;
+                }
+                let alarm = &mut p.alarms[i];
+                let before = alarm.active().copied();
+                let tr = alarm.step(&rule.timing, now, ev, |ms| rule.target(value, ms));
+                if *alarm == Alarm::Idle {
+                    p.busy &= !bit;
+                } else {
+                    p.busy |= bit;
+                }
+                let Some(tr) = tr else {
+                    continue;
+                };
+                let ctx = Ctx {
+                    rule,
+                    v,
+                    value,
+                    score: score.as_ref(),
+                    faults: &faults,
+                    silent_ms: now - prev_ts,
+                };
+                let raised_at = alarm
+                    .active()
+                    .or(before.as_ref())
+                    .map_or(now, |a| a.raised_at);
+                out.push(ctx.alert(tr, raised_at, before.map(|a| a.priority)));
+                count(stats, i, tr);
             }
-            let Some((ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
-                continue;
-            };
-            let bit = busy_bit(i);
-            if bit != 0 && p.busy & bit == 0 && !ev.alarm {
-                // Idle and nothing to start: the state machine would stay as it is.
-                continue;
-            }
-            let alarm = &mut p.alarms[i];
-            let before = alarm.active().copied();
-            let tr = alarm.step(&rule.timing, now, ev, |ms| rule.target(value, ms));
-            if *alarm == Alarm::Idle {
-                p.busy &= !bit;
-            } else {
-                p.busy |= bit;
-            }
-            let Some(tr) = tr else {
-                continue;
-            };
-            let ctx = Ctx {
-                rule,
-                v,
-                value,
-                score: score.as_ref(),
-                faults: &faults,
-                silent_ms: now - prev_ts,
-            };
-            let raised_at = alarm
-                .active()
-                .or(before.as_ref())
-                .map_or(now, |a| a.raised_at);
-            out.push(ctx.alert(tr, raised_at, before.map(|a| a.priority)));
-            count(stats, i, tr);
         }
 
         if now > self.watermark {
@@ -409,6 +419,102 @@ impl Engine {
         });
         // HashMap order is not stable between runs: sort so a replay gives the same lines.
         out[start..].sort_by(|a, b| a.patient_id.cmp(&b.patient_id));
+    }
+}
+
+/// What can start an alarm of one rule set, gathered so that a reading can be let through without
+/// visiting every rule: per vital, the widest "below" and "above" alarm condition of the enabled
+/// threshold rules (conditions of one direction are nested half-lines, so a value that meets any
+/// of them meets the widest), the lowest NEWS2 band, and whether any rule watches for a single
+/// NEWS2 parameter of 3 or for a sensor fault.
+#[derive(Debug)]
+struct Quiet {
+    below: [Option<Condition>; 7],
+    above: [Option<Condition>; 7],
+    news2_min: Option<u8>,
+    single_three: bool,
+    sensor_fault: bool,
+    /// False when the set has more rules than `Patient::busy` has bits: then an alarm past the
+    /// 64th can be busy unseen, and every reading visits every rule.
+    usable: bool,
+}
+
+impl Quiet {
+    fn new(set: &RuleSet) -> Self {
+        let mut q = Quiet {
+            below: [None; 7],
+            above: [None; 7],
+            news2_min: None,
+            single_three: false,
+            sensor_fault: false,
+            usable: set.rules.len() <= 64,
+        };
+        // Orders the conditions of one direction by the values they take in: the limit, then
+        // whether it is included.
+        let reach = |c: &Condition| (c.limit, matches!(c.op, Op::Le | Op::Ge));
+        for rule in set.rules.iter().filter(|r| r.enabled) {
+            match rule.rule.trigger {
+                Trigger::Threshold { vital, when, .. } => {
+                    let (slot, wider) = match when.op {
+                        Op::Lt | Op::Le => (&mut q.below[vital as usize], Ordering::Greater),
+                        Op::Gt | Op::Ge => (&mut q.above[vital as usize], Ordering::Less),
+                    };
+                    if when.limit.is_nan() {
+                        // Never holds, so never starts an alarm.
+                        continue;
+                    }
+                    let widest = match *slot {
+                        None => when,
+                        Some(w) => {
+                            let (a, b) = (reach(&when), reach(&w));
+                            let by_limit = a.0.partial_cmp(&b.0).expect("limits are not NaN");
+                            let by_bound = if matches!(when.op, Op::Lt | Op::Le) {
+                                a.1.cmp(&b.1)
+                            } else {
+                                a.1.cmp(&b.1).reverse()
+                            };
+                            if by_limit.then(by_bound) == wider {
+                                when
+                            } else {
+                                w
+                            }
+                        }
+                    };
+                    *slot = Some(widest);
+                }
+                Trigger::News2SingleThree => q.single_three = true,
+                Trigger::News2Range { min, .. } => {
+                    q.news2_min = Some(q.news2_min.map_or(min, |m| m.min(min)));
+                }
+                // A reading is the evidence that its device is not silent.
+                Trigger::DeviceSilent { .. } => {}
+                Trigger::SensorFault => q.sensor_fault = true,
+            }
+        }
+        q
+    }
+
+    /// Whether this reading might start one of the set's alarms (when in doubt, true).
+    fn may_start(
+        &self,
+        vals: &[Option<f64>; 7],
+        score: Option<&Score>,
+        faults: &[Implausible],
+    ) -> bool {
+        if !self.usable || (self.sensor_fault && !faults.is_empty()) {
+            return true;
+        }
+        if let Some(s) = score
+            && ((self.single_three && s.has_single_three())
+                || self.news2_min.is_some_and(|m| s.total() >= m))
+        {
+            return true;
+        }
+        vals.iter()
+            .zip(self.below.iter().zip(&self.above))
+            .any(|(x, (lo, hi))| {
+                x.is_some_and(|x| lo.is_some_and(|c| c.holds(x)) || hi.is_some_and(|c| c.holds(x)))
+            })
     }
 }
 
@@ -739,5 +845,41 @@ pub fn duration(ms: i64) -> String {
         }
     } else {
         format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules_file::{Overrides, RulesFile};
+
+    /// `Quiet` must never let through a reading that meets a rule's alarm condition.
+    #[test]
+    fn a_reading_that_starts_an_alarm_is_never_taken_for_quiet() {
+        let file = RulesFile {
+            defaults: true,
+            ..Default::default()
+        };
+        let cfg = Config::build_with(&file, &Overrides::default()).unwrap();
+        let set = &cfg.sets[0];
+        let quiet = Quiet::new(set);
+        let mut checked = 0;
+        for vital in Vital::ALL {
+            for tenth in -10..=4000 {
+                let mut vals = [None; 7];
+                vals[vital as usize] = Some(f64::from(tenth) / 10.0);
+                let starts = set.rules.iter().filter(|r| r.enabled).any(|r| {
+                    matches!(r.rule.trigger, Trigger::Threshold { .. })
+                        && evidence(r, &vals, None, &[]).is_some_and(|(e, _)| e.alarm)
+                });
+                assert_eq!(
+                    quiet.may_start(&vals, None, &[]),
+                    starts,
+                    "{vital} {vals:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0);
     }
 }
