@@ -14,6 +14,9 @@ use crate::record::{Alert, Rejected, Vitals};
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 
 const READ_BUFFER_BYTES: usize = 1 << 16;
+
+/// The UTF-8 byte order mark some Windows tools put before the first line.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 const WRITE_BUFFER_BYTES: usize = 1 << 16;
 
 /// One input line, without its line end.
@@ -47,6 +50,10 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
     line_no: u64,
     max_len: usize,
+    /// Length (with its newline) of the line last returned straight from the read buffer, to be
+    /// consumed on the next call: a line that lies whole in the buffer, as nearly all do, is lent
+    /// from there instead of being copied into `buf`.
+    lent: usize,
 }
 
 impl<R: Read> LineReader<R> {
@@ -60,6 +67,7 @@ impl<R: Read> LineReader<R> {
             buf: Vec::with_capacity(1024),
             line_no: 0,
             max_len,
+            lent: 0,
         }
     }
 
@@ -67,7 +75,7 @@ impl<R: Read> LineReader<R> {
     /// written, so a downstream `tail -f` style reader sees records promptly in real-time mode
     /// without paying a flush per line at full speed.
     pub fn would_block(&self) -> bool {
-        self.inner.buffer().is_empty()
+        self.inner.buffer().len() == self.lent
     }
 
     /// Number of lines read so far (including blank ones).
@@ -77,7 +85,37 @@ impl<R: Read> LineReader<R> {
 
     /// The next non-blank line, or `None` at end of input. Blank lines carry nothing and are skipped.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.inner.consume(std::mem::take(&mut self.lent));
         loop {
+            // The usual case: the whole line and its newline are in the read buffer.
+            let buffered = self.inner.buffer();
+            if let Some(nl) = memchr::memchr(b'\n', buffered)
+                && nl <= self.max_len
+            {
+                self.line_no += 1;
+                let end = if nl > 0 && buffered[nl - 1] == b'\r' {
+                    nl - 1
+                } else {
+                    nl
+                };
+                let start = if self.line_no == 1 && buffered[..end].starts_with(BOM) {
+                    BOM.len()
+                } else {
+                    0
+                };
+                if buffered[start..end].iter().all(u8::is_ascii_whitespace) {
+                    self.inner.consume(nl + 1);
+                    continue;
+                }
+                self.lent = nl + 1;
+                return Ok(Some(Line {
+                    number: self.line_no,
+                    bytes: &self.inner.buffer()[start..end],
+                    overlong: None,
+                }));
+            }
+            // A line across the buffer's end, over-long, or the last one without a newline: read
+            // into `buf`.
             self.buf.clear();
             let limit = self.max_len as u64 + 1;
             let n = (&mut self.inner)
@@ -118,8 +156,8 @@ impl<R: Read> LineReader<R> {
                 self.buf.pop();
             }
             let mut start = 0;
-            if self.line_no == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
-                start = 3;
+            if self.line_no == 1 && self.buf.starts_with(BOM) {
+                start = BOM.len();
             }
             if overlong.is_none() && self.buf[start..].iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -304,6 +342,45 @@ mod tests {
                 (4, b"{\"b\":2}".to_vec(), None)
             ]
         );
+    }
+
+    /// Hands out its bytes a few at a time, as a pipe may: lines then lie across the read
+    /// buffer's end.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_across_reads_come_out_as_whole_lines() {
+        let input: &[u8] = b"\xEF\xBB\xBF{\"a\":1}\r\n\n  \n{\"b\":22}\nxxxxxxxxxxxxxxxxxxxx\n{\"c\":333}\r\n{\"d\":4}";
+        let whole = lines(input, 12);
+        assert_eq!(whole.len(), 5);
+        assert_eq!(whole[2], (5, vec![b'x'; 12], Some(20)));
+        for chunk in 1..=input.len() {
+            let mut r = LineReader::with_max_line(Trickle(input, chunk), 12);
+            let mut got = vec![];
+            while let Some(l) = r.next_line().unwrap() {
+                got.push((l.number, l.bytes.to_vec(), l.overlong));
+            }
+            assert_eq!(got, whole, "reads of {chunk} bytes");
+        }
+    }
+
+    #[test]
+    fn would_block_only_once_the_buffer_is_used_up() {
+        let mut r = LineReader::new(&b"{\"a\":1}\n{\"b\":2}\n"[..]);
+        assert!(r.next_line().unwrap().is_some());
+        assert!(!r.would_block());
+        assert!(r.next_line().unwrap().is_some());
+        assert!(r.would_block());
+        assert!(r.next_line().unwrap().is_none());
     }
 
     #[test]
