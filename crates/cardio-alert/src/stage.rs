@@ -202,9 +202,14 @@ fn write_vitals<W: Write>(
     v: &Vitals,
     n: News2,
 ) -> anyhow::Result<()> {
-    if v.news2.is_none() && v.news2_risk.is_none() && splice(line, n, scratch) {
+    if v.news2.is_none()
+        && v.news2_risk.is_none()
+        && let Some(end) = final_brace(line)
+    {
+        news2_tail(n, scratch);
+        // The line up to its `}` and the new ending go out as they are, not joined first.
         return writer
-            .write_line(scratch)
+            .write_line_parts(&line[..end], scratch)
             .context("cannot write standard output");
     }
     let mut v = v.clone();
@@ -215,16 +220,15 @@ fn write_vitals<W: Write>(
         .context("cannot write standard output")
 }
 
-/// `{…}` → `{…,"news2":N,"news2_risk":"…"}` in `out`; false when the line does not end in `}`.
-pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
-    let Some(end) = line.iter().rposition(|b| !b.is_ascii_whitespace()) else {
-        return false;
-    };
-    if line[end] != b'}' || end == 0 {
-        return false;
-    }
+/// Where the line's final `}` is (only whitespace may follow it), or `None`.
+fn final_brace(line: &[u8]) -> Option<usize> {
+    let end = line.iter().rposition(|b| !b.is_ascii_whitespace())?;
+    (line[end] == b'}' && end > 0).then_some(end)
+}
+
+/// `,"news2":N,"news2_risk":"…"}` in `out`: what replaces a vitals line's final `}`.
+fn news2_tail(n: News2, out: &mut Vec<u8>) {
     out.clear();
-    out.extend_from_slice(&line[..end]);
     out.extend_from_slice(b",\"news2\":");
     match n.score {
         Some(s) => {
@@ -245,6 +249,18 @@ pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
+}
+
+/// `{…}` → `{…,"news2":N,"news2_risk":"…"}` in `out`; false when the line does not end in `}`.
+pub fn splice(line: &[u8], n: News2, out: &mut Vec<u8>) -> bool {
+    let Some(end) = final_brace(line) else {
+        return false;
+    };
+    let mut tail = Vec::new();
+    news2_tail(n, &mut tail);
+    out.clear();
+    out.extend_from_slice(&line[..end]);
+    out.extend_from_slice(&tail);
     true
 }
 

@@ -191,6 +191,14 @@ impl<W: Write> LineWriter<W> {
         self.inner.write_all(b"\n")
     }
 
+    /// Writes `head` then `tail` and a `\n` as one line (neither may contain a newline), without
+    /// joining the two pieces first: for a stage that passes a line on with something added.
+    pub fn write_line_parts(&mut self, head: &[u8], tail: &[u8]) -> io::Result<()> {
+        self.inner.write_all(head)?;
+        self.inner.write_all(tail)?;
+        self.inner.write_all(b"\n")
+    }
+
     /// Serialises `record` as one compact JSON line.
     pub fn write_record<T: Serialize>(&mut self, record: &T) -> io::Result<()> {
         self.scratch.clear();
