@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 
 use vitals_core::news2::{self, Observations, Score};
 use vitals_core::plausibility::{self, Implausible};
@@ -22,33 +22,12 @@ use crate::rules_file::{CompiledRule, Config, RuleSet};
 /// How often (event time) the watermark sweep looks for silent devices and idle patients.
 const SWEEP_EVERY_MS: i64 = 1000;
 
-/// A small, fast, fixed hash for patient ids (the idea of rustc's FxHash): the map is looked up once
-/// per record, where SipHash's defence against chosen keys costs more than the rest of the lookup
-/// and patient ids come from the hospital's own devices.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct IdHasher(u64);
+/// Patient and device ids are hashed with foldhash's fixed-seed variant: the map is looked up once
+/// per record, where SipHash's defence against chosen keys costs more than the rest of the lookup,
+/// and the ids come from the hospital's own devices. The fixed seed keeps runs repeatable.
+type IdHashing = foldhash::fast::FixedState;
 
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type IdMap<V> = HashMap<String, V, BuildHasherDefault<IdHasher>>;
+type IdMap<V> = HashMap<String, V, IdHashing>;
 
 /// What one patient's monitor has told us so far.
 #[derive(Debug)]
@@ -74,9 +53,7 @@ struct Patient {
 }
 
 fn id_hash(id: &str) -> u64 {
-    let mut h = IdHasher::default();
-    h.write(id.as_bytes());
-    h.finish()
+    IdHashing::default().hash_one(id)
 }
 
 /// The bit of rule `i` in `Patient::busy`, or 0 for rules past the 64th.
