@@ -14,6 +14,26 @@ const POW10: [f64; 16] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 ];
 
+/// `10^k` as integers, to put a decimal's integer and fraction digits together.
+const POW10_INT: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
 /// The scanner's memory between lines: the date of the last timestamp. A stream's timestamps
 /// share their date for a whole day, and the calendar arithmetic and year check of
 /// `Timestamp::parse` are a large part of reading a line.
@@ -59,18 +79,11 @@ impl<'a> Cursor<'a> {
         Some(&rest[..end])
     }
 
-    /// A string as above. Every other byte the scanner accepts is ASCII, so checking the strings
-    /// is what makes an accepted line valid UTF-8, as serde requires.
-    #[inline(always)]
-    fn string(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.raw_string()?).ok()
-    }
-
     /// Digits of a JSON integer without sign: no leading zero, at most 18 digits (no overflow).
     #[inline(always)]
     fn digits(&mut self) -> Option<u64> {
         let rest = self.bytes();
-        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (v, n) = run_of_digits(rest);
         if n == 0 || n > 18 || (n > 1 && rest[0] == b'0') {
             return None;
         }
@@ -78,9 +91,6 @@ impl<'a> Cursor<'a> {
         if matches!(rest.get(n), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let v = rest[..n]
-            .iter()
-            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
         self.at += n;
         Some(v)
     }
@@ -106,32 +116,42 @@ impl<'a> Cursor<'a> {
             return Some(None);
         }
         let rest = self.bytes();
-        let int = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (int_value, int) = run_of_digits(rest);
         if int == 0 || (int > 1 && rest[0] == b'0') {
             return None;
         }
-        let mut len = int;
-        let mut frac = 0;
+        let (mut mantissa, mut len, mut frac) = (int_value, int, 0);
         if rest.get(len) == Some(&b'.') {
-            frac = rest[len + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            if frac == 0 {
+            let (frac_value, n) = run_of_digits(&rest[len + 1..]);
+            if n == 0 || int + n > 15 {
                 return None;
             }
-            len += 1 + frac;
+            mantissa = mantissa * POW10_INT[n] + frac_value;
+            frac = n;
+            len += 1 + n;
         }
         if int + frac > 15 || matches!(rest.get(len), Some(b'e' | b'E')) {
             return None;
         }
-        let mantissa = rest[..len]
-            .iter()
-            .filter(|b| b.is_ascii_digit())
-            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
         self.at += len;
         Some(Some(mantissa as f64 / POW10[frac]))
     }
+}
+
+/// The run of ASCII digits at the start of `b` as a number and its length, read in one pass; the
+/// value is only meaningful for at most 19 digits.
+#[inline(always)]
+fn run_of_digits(b: &[u8]) -> (u64, usize) {
+    let (mut v, mut n) = (0u64, 0);
+    while let Some(&c) = b.get(n) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        n += 1;
+    }
+    (v, n)
 }
 
 /// Two ASCII digits as a number, or `None`.
@@ -160,17 +180,26 @@ impl Scanner {
     /// The event time: on the date of the previous line only the time of day is read; any other
     /// date goes through `Timestamp::parse`, which also holds the years to their accepted range.
     #[inline(always)]
-    fn timestamp(&mut self, b: &[u8]) -> Option<Timestamp> {
-        if b.len() == vitals_core::time::CANONICAL_LEN
-            && let Some((date, midnight)) = &self.day
-            && b[..11] == date[..]
+    fn timestamp(&mut self, c: &mut Cursor) -> Option<Timestamp> {
+        const LEN: usize = vitals_core::time::CANONICAL_LEN;
+        // `"` + the canonical form + `"`: the remembered date and the time of day's digits and
+        // marks are all the bytes, so the string needs no search for its end or check of its bytes.
+        let quoted = c.bytes();
+        if let Some((date, midnight)) = &self.day
+            && quoted.len() > LEN + 1
+            && quoted[0] == b'"'
+            && quoted[LEN + 1] == b'"'
+            && quoted[1..12] == date[..]
+            && let Some(tod) = time_of_day(&quoted[1..=LEN])
         {
-            return Some(Timestamp(midnight + time_of_day(b)?));
+            c.at += LEN + 2;
+            return Some(Timestamp(midnight + tod));
         }
+        let b = c.raw_string()?;
         let ts = Timestamp::parse(std::str::from_utf8(b).ok()?).ok()?;
         // Only a timestamp in exactly the canonical form was read by the calendar arithmetic
         // whose midnight this keeps (chrono's other forms, such as a leap second, are not cached).
-        if b.len() == vitals_core::time::CANONICAL_LEN
+        if b.len() == LEN
             && let Some(tod) = time_of_day(b)
         {
             let mut date = [0; 11];
@@ -190,16 +219,20 @@ impl Scanner {
     fn read(&mut self, line: &[u8], v: &mut Vitals) -> Option<()> {
         let mut c = Cursor { line, at: 0 };
         c.expect(b"{\"type\":\"vitals\",\"ts\":")?;
-        // The date matched a validated one and the time of day is ASCII digits: valid UTF-8.
-        v.ts = self.timestamp(c.raw_string()?)?;
+        v.ts = self.timestamp(&mut c)?;
         c.expect(b",\"patient_id\":")?;
-        let patient_id = c.string()?;
-        v.patient_id.clear();
-        v.patient_id.push_str(patient_id);
+        let from = c.at + 1;
+        let patient_len = c.raw_string()?.len();
         c.expect(b",\"device_id\":")?;
-        let device_id = c.string()?;
+        let device_len = c.raw_string()?.len();
+        // Every byte the scanner accepts outside the strings is ASCII, so checking the strings is
+        // what makes an accepted line valid UTF-8, as serde requires. The two ids are checked in
+        // one call over both (what lies between them is ASCII).
+        let ids = std::str::from_utf8(&line[from..c.at - 1]).ok()?;
+        v.patient_id.clear();
+        v.patient_id.push_str(&ids[..patient_len]);
         v.device_id.clear();
-        v.device_id.push_str(device_id);
+        v.device_id.push_str(&ids[ids.len() - device_len..]);
         c.expect(b",\"seq\":")?;
         v.seq = c.digits()?;
         c.expect(b",\"heart_rate_bpm\":")?;
