@@ -44,20 +44,26 @@ pub struct Scanner {
 }
 
 struct Cursor<'a> {
-    line: &'a [u8],
-    at: usize,
+    /// What is left of the line to read.
+    rest: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
     #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
-        &self.line[self.at..]
+        self.rest
+    }
+
+    /// Moves past `n` bytes already seen to be there.
+    #[inline(always)]
+    fn skip(&mut self, n: usize) {
+        self.rest = &self.rest[n..];
     }
 
     #[inline(always)]
     fn expect(&mut self, lit: &[u8]) -> Option<()> {
         if self.bytes().starts_with(lit) {
-            self.at += lit.len();
+            self.skip(lit.len());
             Some(())
         } else {
             None
@@ -75,7 +81,7 @@ impl<'a> Cursor<'a> {
         if rest[end] != b'"' {
             return None;
         }
-        self.at += end + 1;
+        self.skip(end + 1);
         Some(&rest[..end])
     }
 
@@ -91,7 +97,7 @@ impl<'a> Cursor<'a> {
         if matches!(rest.get(n), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        self.at += n;
+        self.skip(n);
         Some(v)
     }
 
@@ -133,7 +139,7 @@ impl<'a> Cursor<'a> {
         if int + frac > 15 || matches!(rest.get(len), Some(b'e' | b'E')) {
             return None;
         }
-        self.at += len;
+        self.skip(len);
         Some(Some(mantissa as f64 / POW10[frac]))
     }
 }
@@ -192,7 +198,7 @@ impl Scanner {
             && quoted[1..12] == date[..]
             && let Some(tod) = time_of_day(&quoted[1..=LEN])
         {
-            c.at += LEN + 2;
+            c.skip(LEN + 2);
             return Some(Timestamp(midnight + tod));
         }
         let b = c.raw_string()?;
@@ -217,18 +223,18 @@ impl Scanner {
 
     #[inline(always)]
     fn read(&mut self, line: &[u8], v: &mut Vitals) -> Option<()> {
-        let mut c = Cursor { line, at: 0 };
+        let mut c = Cursor { rest: line };
         c.expect(b"{\"type\":\"vitals\",\"ts\":")?;
         v.ts = self.timestamp(&mut c)?;
         c.expect(b",\"patient_id\":")?;
-        let from = c.at + 1;
+        let from = line.len() - c.rest.len() + 1;
         let patient_len = c.raw_string()?.len();
         c.expect(b",\"device_id\":")?;
         let device_len = c.raw_string()?.len();
         // Every byte the scanner accepts outside the strings is ASCII, so checking the strings is
         // what makes an accepted line valid UTF-8, as serde requires. The two ids are checked in
         // one call over both (what lies between them is ASCII).
-        let ids = std::str::from_utf8(&line[from..c.at - 1]).ok()?;
+        let ids = std::str::from_utf8(&line[from..line.len() - c.rest.len() - 1]).ok()?;
         v.patient_id.clear();
         v.patient_id.push_str(&ids[..patient_len]);
         v.device_id.clear();
@@ -263,13 +269,13 @@ impl Scanner {
             b'U' => Consciousness::U,
             _ => return None,
         };
-        c.at += 1;
+        c.skip(1);
         c.expect(b"\",\"battery_pct\":")?;
         v.battery_pct = c.opt_i32()?;
         c.expect(b"}")?;
         v.news2 = None;
         v.news2_risk = None;
-        (c.at == line.len()).then_some(())
+        c.rest.is_empty().then_some(())
     }
 }
 
