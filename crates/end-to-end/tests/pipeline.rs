@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use end_to_end::bin;
+use end_to_end::{bin, in_progress, lake_lines};
 use serde_json::Value;
 
 const START: &str = "2026-11-28T00:00:00.000Z";
@@ -53,55 +53,6 @@ fn run_chain(sim_args: &[&str], lake: &Path) -> [Output; 3] {
     let a = a.wait_with_output().unwrap();
     let s = s.wait_with_output().unwrap();
     [s, a, z]
-}
-
-/// Every line of every published `*.jsonl` file under `lake/<table>/`, in file-name order.
-fn lake_lines(lake: &Path, table: &str) -> Vec<String> {
-    let mut files = vec![];
-    collect_jsonl(&lake.join(table), &mut files);
-    files.sort();
-    files
-        .iter()
-        .flat_map(|f| {
-            fs::read_to_string(f)
-                .unwrap()
-                .lines()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn collect_jsonl(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            collect_jsonl(&p, out);
-        } else if p.extension().is_some_and(|x| x == "jsonl")
-            && !p.file_name().unwrap().to_string_lossy().starts_with('.')
-        {
-            out.push(p);
-        }
-    }
-}
-
-fn hidden_leftovers(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(hidden_leftovers(&p));
-        } else if p.to_string_lossy().ends_with(".tmp") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn parse(line: &str) -> Value {
@@ -193,7 +144,7 @@ fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
         }
     }
     assert!(
-        hidden_leftovers(&lake).is_empty(),
+        in_progress(&lake).is_empty(),
         "nothing left in progress after end of input"
     );
 
@@ -413,8 +364,7 @@ fn sigterm_publishes_open_files() {
         );
         // Records are in flight once an in-progress file exists.
         assert!(
-            wait_for(Duration::from_secs(30), || !hidden_leftovers(&lake)
-                .is_empty()),
+            wait_for(Duration::from_secs(30), || !in_progress(&lake).is_empty()),
             "archive never opened a file"
         );
         sleep(Duration::from_millis(500));
@@ -427,7 +377,7 @@ fn sigterm_publishes_open_files() {
             String::from_utf8_lossy(&z.stderr)
         );
         assert!(
-            hidden_leftovers(&lake).is_empty(),
+            in_progress(&lake).is_empty(),
             "SIG{sig}: open files were published"
         );
         let landed = lake_lines(&lake, "vitals");

@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_cardio-archive");
 
@@ -14,24 +14,15 @@ pub fn archive(lake: &Path) -> Command {
     c
 }
 
+// Each test binary that includes this module uses a different subset.
+#[allow(unused_imports)]
+pub use end_to_end::{in_progress, lake_lines};
+
 /// Runs the archive on `input` and returns its output.
 pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = archive(lake)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
+    let mut cmd = archive(lake);
+    cmd.args(args);
+    end_to_end::feed(cmd, input)
 }
 
 pub fn stderr(o: &Output) -> String {
@@ -76,55 +67,6 @@ pub fn bad_line(i: u64) -> Vec<u8> {
             .into_bytes(),
         _ => format!("[{i}]").into_bytes(),
     }
-}
-
-/// Every line of every published `*.jsonl` file under `lake/<table>/`.
-pub fn lake_lines(lake: &Path, table: &str) -> Vec<String> {
-    let mut files = vec![];
-    collect(&lake.join(table), &mut files);
-    files.sort();
-    files
-        .iter()
-        .flat_map(|f| {
-            fs::read_to_string(f)
-                .unwrap()
-                .lines()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if name.ends_with(".jsonl") && !name.starts_with('.') {
-            out.push(p);
-        }
-    }
-}
-
-/// Hidden files in progress anywhere in the lake.
-pub fn in_progress(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(in_progress(&p));
-        } else if p.to_string_lossy().ends_with(".jsonl.tmp") {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// `(device_id, seq)` → how often it is in the lake.
