@@ -221,13 +221,7 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
     );
     assert!(in_progress(&lake).is_empty(), "nothing left hidden");
 
-    let check = archive(&lake).arg("check").output().unwrap();
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "check: {}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    assert_check_passes(&lake);
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     let salvaged = log.matches(": recovered ").count();
     let torn = log.matches("torn last line").count();

@@ -118,13 +118,7 @@ fn replaying_all_or_part_of_an_archived_input_adds_nothing_twice() {
     assert!(counts.values().all(|&c| c == 1));
     assert_eq!(lake_lines(&lake, "_rejected").len(), 6);
     assert_eq!(lake_lines(&lake, "alerts").len(), 2);
-    let check = archive(&lake).arg("check").output().unwrap();
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    assert_check_passes(&lake);
 }
 
 #[test]

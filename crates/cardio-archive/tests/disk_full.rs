@@ -102,13 +102,7 @@ fn disk_full_is_status_2_naming_the_path_and_a_restart_completes_the_lake() {
     assert_eq!(counts.len(), 4000);
     assert!(counts.values().all(|&c| c == 1), "exactly once");
     assert_eq!(lake_lines(&lake, "_rejected").len(), 5);
-    let check = archive(&lake).arg("check").output().unwrap();
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
+    assert_check_passes(&lake);
 }
 
 #[test]

@@ -25,6 +25,17 @@ pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
     end_to_end::feed(cmd, input)
 }
 
+/// `cardio-archive check` finds nothing wrong with the lake (status 0); its report is shown if not.
+pub fn assert_check_passes(lake: &Path) {
+    let check = archive(lake).arg("check").output().unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "check: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
