@@ -29,7 +29,8 @@ pub struct Args {
 pub struct StageArgs {
     /// Rules file (TOML, or JSON when it ends in .json): settings, added or replaced rules, disabled
     /// rules and per-patient overrides (NEWS2 SpO2 scale 2, individual limits). Default: the
-    /// built-in rules of SPEC.md 3.2. Example: crates/cardio-alert/examples/rules.toml.
+    /// built-in rules of SPEC.md 3.2, high-priority ones latching for 2 min (see --print-rules).
+    /// Example: crates/cardio-alert/examples/rules.toml.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 

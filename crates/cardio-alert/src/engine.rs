@@ -280,9 +280,17 @@ impl Engine {
                 if !rule.enabled {
                     continue;
                 }
-                let Some((ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
+                let Some((mut ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
                     continue;
                 };
+                if ev.alarm
+                    && cfg.single_three_skips_alarmed
+                    && matches!(rule.rule.trigger, Trigger::News2SingleThree)
+                    && !p.alarms[i].is_active()
+                    && let Some(s) = &score
+                {
+                    ev.alarm = unalarmed_three(s, &set.rules, &p.alarms);
+                }
                 let bit = busy_bit(i);
                 if bit != 0 && p.busy & bit == 0 && !ev.alarm {
                     // Idle and nothing to start: the state machine would stay as it is.
@@ -650,6 +658,35 @@ struct Ctx<'a> {
     /// Time since the patient's previous reading.
     silent_ms: i64,
 }
+
+/// Whether a NEWS2 parameter scores 3 on a vital that no raised threshold alarm already announces
+/// (air or oxygen and consciousness have no such vital). See
+/// [`crate::rules_file::DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`].
+fn unalarmed_three(score: &Score, rules: &[CompiledRule], alarms: &[Alarm]) -> bool {
+    let alarmed = |vital: Vital| {
+        rules.iter().zip(alarms).any(|(r, a)| {
+            r.enabled
+                && a.is_active()
+                && matches!(r.rule.trigger, Trigger::Threshold { vital: w, .. } if w == vital)
+        })
+    };
+    score
+        .parameters()
+        .iter()
+        .zip(PARAMETER_VITALS)
+        .any(|(&points, vital)| points == 3 && !vital.is_some_and(alarmed))
+}
+
+/// The vital behind each NEWS2 parameter, in the order of [`Score::parameters`].
+const PARAMETER_VITALS: [Option<Vital>; 7] = [
+    Some(Vital::RespiratoryRate),
+    Some(Vital::Spo2),
+    None,
+    Some(Vital::Systolic),
+    Some(Vital::HeartRate),
+    None,
+    Some(Vital::Temperature),
+];
 
 const PARAMETERS: [&str; 7] = [
     "respiration rate",

@@ -88,6 +88,8 @@ pub struct Truth {
     pub scenarios: Vec<Episode>,
     pub artifacts: Vec<Episode>,
     pub patients: usize,
+    /// Each admitted patient's chronic profile (`general`, `athlete`, …: the admission's `name`).
+    pub profiles: HashMap<String, String>,
     pub first_ts: i64,
     pub last_ts: i64,
 }
@@ -119,7 +121,10 @@ impl Truth {
             t.last_ts = t.last_ts.max(ts);
             let scenario = l.category == "scenario";
             match (l.event.as_str(), l.category.as_str()) {
-                ("admit", _) => t.patients += 1,
+                ("admit", _) => {
+                    t.patients += 1;
+                    t.profiles.insert(l.patient_id, l.name);
+                }
                 ("start", "scenario" | "artifact") => {
                     let list = if scenario {
                         &mut t.scenarios
@@ -200,6 +205,9 @@ pub struct Score {
     pub physiological_raised: usize,
     pub false_physiological: usize,
     pub false_by_rule: BTreeMap<String, usize>,
+    /// False physiological alarms and patient-days per chronic profile (when the truth names them):
+    /// a baseline that sits at a default limit (an athlete's resting HR below 50) shows here.
+    pub false_by_profile: BTreeMap<String, (usize, f64)>,
     /// Scenario episodes no relevant alarm caught: (scenario, patient, onset, severity).
     pub missed: Vec<(String, String, Timestamp, Option<f64>)>,
     /// Episodes left out because the run ended before they reached their peak.
@@ -229,6 +237,10 @@ pub fn score(
         patient_days,
         ..Score::default()
     };
+    for profile in truth.profiles.values() {
+        s.false_by_profile.entry(profile.clone()).or_default().1 +=
+            patient_days / truth.patients as f64;
+    }
     for e in &truth.scenarios {
         if NOT_SCORED.contains(&e.name.as_str()) {
             continue;
@@ -279,6 +291,9 @@ pub fn score(
                 if !during(&truth.scenarios) {
                     s.false_physiological += 1;
                     *s.false_by_rule.entry(a.rule.clone()).or_default() += 1;
+                    if let Some(p) = truth.profiles.get(&a.patient_id) {
+                        s.false_by_profile.entry(p.clone()).or_default().0 += 1;
+                    }
                 }
             }
             AlertKind::Technical => {
@@ -389,6 +404,22 @@ pub fn table(scores: &[Score]) -> String {
         line(&mut out, &format!("… of which {rule}"), &|s| {
             per_day(s.false_by_rule.get(rule).copied().unwrap_or(0), s)
         });
+    }
+    let mut profiles: Vec<(&String, f64)> = scores
+        .iter()
+        .flat_map(|s| s.false_by_profile.iter().map(|(p, (_, days))| (p, *days)))
+        .collect();
+    profiles.sort_by(|a, b| a.0.cmp(b.0));
+    profiles.dedup_by(|a, b| a.0 == b.0);
+    for (profile, days) in profiles {
+        line(
+            &mut out,
+            &format!("… per {profile} patient-day ({days:.1} patient-days)"),
+            &|s| match s.false_by_profile.get(profile) {
+                Some(&(n, d)) if d > 0.0 => format!("{:.2}", n as f64 / d),
+                _ => "–".to_owned(),
+            },
+        );
     }
     line(&mut out, "physiological alarms raised, all", &|s| {
         per_day(s.physiological_raised, s)
@@ -525,9 +556,14 @@ mod tests {
         );
         assert_eq!(s.false_physiological, 1);
         assert_eq!(s.physiological_raised, 3);
+        assert_eq!(s.false_by_profile["general"], (1, 1.0));
         let t = table(&[s]);
         assert!(
             t.contains("| hypoxia | 1 | 1/1 (100 %) | 3 min | 3 min |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| … per general patient-day (1.0 patient-days) | 1.00 |"),
             "{t}"
         );
     }

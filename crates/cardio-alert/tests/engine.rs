@@ -117,19 +117,27 @@ fn every_threshold_rule_raises_once_and_clears_once_for_a_longer_condition() {
         };
         let delay = rule.delay_s as i64;
         let hold = rule.clear_hold_s as i64;
+        let latch = rule.latch_s as i64;
         let mut f = Feed::new(spec_timing());
         f.run(0..10, |_| {});
         f.run(10..10 + delay + 20, |v| {
             set(v, vital, meeting(when.op, when.limit))
         });
         let back = 10 + delay + 20;
-        f.run(back..back + hold + 30, |_| {});
+        // A latching alarm clears no sooner than its latch time after the last reading that met
+        // its condition (second back - 1).
+        let clears = (back + hold).max(back - 1 + latch);
+        f.run(back..clears + 30, |_| {});
         let ev = f.events(&rule.name);
         assert_eq!(ev.len(), 2, "{}: {ev:?}", rule.name);
         assert_eq!(ev[0].0, AlertState::Raised, "{}", rule.name);
         assert_eq!(ev[0].2, 10 + delay, "{} raised after its delay", rule.name);
         assert_eq!(ev[1].0, AlertState::Cleared, "{}", rule.name);
-        assert_eq!(ev[1].2, back + hold, "{} cleared after its hold", rule.name);
+        assert_eq!(
+            ev[1].2, clears,
+            "{} cleared after its hold and latch",
+            rule.name
+        );
         let ids: Vec<_> = f
             .alerts
             .iter()
@@ -201,10 +209,133 @@ fn a_latching_alarm_stays_raised_for_its_latch_time() {
         ],
         "latched 30 s past the last reading below 85 % (second 2)"
     );
-    let mut plain = Feed::new(Config::defaults());
-    plain.run(0..3, |v| v.spo2_pct = Some(80));
-    plain.run(3..60, |_| {});
-    assert_eq!(plain.events("spo2_desat")[1].2, 3);
+    let mut builtin = Feed::new(Config::defaults());
+    builtin.run(0..3, |v| v.spo2_pct = Some(80));
+    builtin.run(3..200, |_| {});
+    assert_eq!(
+        builtin.events("spo2_desat")[1].2,
+        122,
+        "the built-in high-priority rules latch for 120 s"
+    );
+    let mut unlatched = Feed::new(
+        Config::build_with(
+            &RulesFile {
+                defaults: true,
+                ..RulesFile::default()
+            },
+            &Overrides {
+                no_delays: true,
+                ..Overrides::default()
+            },
+        )
+        .unwrap(),
+    );
+    unlatched.run(0..3, |v| v.spo2_pct = Some(80));
+    unlatched.run(3..60, |_| {});
+    assert_eq!(
+        unlatched.events("spo2_desat")[1].2,
+        3,
+        "no latch: clears at once"
+    );
+}
+
+#[test]
+fn a_latched_extreme_hr_at_its_limit_is_one_episode_not_one_per_crossing() {
+    // AF hovering at the hr_extreme_high limit: 10 s at 155, 10 s at 138, over and over.
+    let mut f = Feed::new(Config::defaults());
+    for k in 0..20 {
+        f.run(k * 20..k * 20 + 10, |v| v.heart_rate_bpm = Some(155));
+        f.run(k * 20 + 10..k * 20 + 20, |v| v.heart_rate_bpm = Some(138));
+    }
+    f.run(400..600, |_| {});
+    // The last reading at 155 is second 389: cleared 120 s later.
+    assert_eq!(
+        f.events("hr_extreme_high"),
+        vec![
+            (AlertState::Raised, Priority::High, 5),
+            (AlertState::Cleared, Priority::High, 509),
+        ]
+    );
+    let mut naive = Feed::new(
+        Config::build_with(
+            &RulesFile {
+                defaults: true,
+                ..RulesFile::default()
+            },
+            &Overrides {
+                no_delays: true,
+                ..Overrides::default()
+            },
+        )
+        .unwrap(),
+    );
+    for k in 0..20 {
+        naive.run(k * 20..k * 20 + 10, |v| v.heart_rate_bpm = Some(155));
+        naive.run(k * 20 + 10..k * 20 + 20, |v| v.heart_rate_bpm = Some(138));
+    }
+    let raised = naive
+        .events("hr_extreme_high")
+        .iter()
+        .filter(|e| e.0 == AlertState::Raised)
+        .count();
+    assert_eq!(
+        raised, 20,
+        "without latch (or delay) every crossing is an episode"
+    );
+}
+
+#[test]
+fn news2_single_3_is_not_raised_for_a_3_that_its_vitals_own_alarm_already_announces() {
+    // SBP 88 scores 3 and is sbp_low's condition: sbp_low (high) raises on the reading and
+    // news2_single_3 (low) says nothing more.
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..600, |v| v.systolic_mmhg = Some(88));
+    assert_eq!(
+        f.events("sbp_low"),
+        vec![(AlertState::Raised, Priority::High, 0)]
+    );
+    assert_eq!(f.events("news2_single_3"), vec![]);
+
+    // With sbp_low switched off, the same 3 raises news2_single_3 after its 2 min persistence.
+    let cfg = |text: &str| Config::build(&parse_rules_file(text, false).unwrap()).unwrap();
+    let mut g = Feed::new(cfg("disable = [\"sbp_low\"]"));
+    g.run(0..600, |v| v.systolic_mmhg = Some(88));
+    assert_eq!(
+        g.events("news2_single_3"),
+        vec![(AlertState::Raised, Priority::Low, 120)]
+    );
+
+    // And with the setting off, as SPEC.md 3.2's table reads.
+    let mut h = Feed::new(cfg(
+        "[settings]\nnews2_single_3_skips_alarmed_vitals = false",
+    ));
+    h.run(0..600, |v| v.systolic_mmhg = Some(88));
+    assert_eq!(
+        h.events("news2_single_3"),
+        vec![(AlertState::Raised, Priority::Low, 120)]
+    );
+    assert_eq!(h.events("sbp_low").len(), 1);
+}
+
+#[test]
+fn news2_single_3_raised_first_is_not_cleared_when_its_vitals_alarm_joins() {
+    // SpO2 91 scores 3 on scale 1 but is above spo2_low's 90: news2_single_3 raises. When SpO2
+    // falls on to 86, spo2_low raises too, and news2_single_3 stays raised until no 3 is left.
+    let mut f = Feed::new(spec_timing());
+    f.run(0..200, |v| v.spo2_pct = Some(91));
+    f.run(200..400, |v| v.spo2_pct = Some(86));
+    f.run(400..1000, |_| {});
+    assert_eq!(
+        f.events("news2_single_3"),
+        vec![
+            (AlertState::Raised, Priority::Low, 120),
+            (AlertState::Cleared, Priority::Low, 700),
+        ]
+    );
+    assert_eq!(
+        f.events("spo2_low")[0],
+        (AlertState::Raised, Priority::Medium, 215)
+    );
 }
 
 #[test]
@@ -381,19 +512,23 @@ fn seq_gaps_are_counted_as_lost_readings() {
 fn a_late_record_does_not_reraise_a_cleared_alarm_and_a_duplicate_does_not_count_twice() {
     let mut f = Feed::new(Config::defaults());
     f.run(0..5, |v| v.spo2_pct = Some(80));
-    f.run(5..10, |_| {});
-    assert_eq!(f.events("spo2_desat").len(), 2);
+    f.run(5..130, |_| {});
+    assert_eq!(
+        f.events("spo2_desat").len(),
+        2,
+        "raised, and cleared after its latch"
+    );
     // A reading from second 2 arrives late, after the clear.
     let mut late = normal("PT-1", 2, 2);
     late.spo2_pct = Some(80);
     f.push(&late);
-    let mut dup = normal("PT-1", 9, f.seq - 1);
+    let mut dup = normal("PT-1", 129, f.seq - 1);
     dup.spo2_pct = Some(97);
     f.push(&dup);
     assert_eq!(f.events("spo2_desat").len(), 2, "no new episode");
     assert_eq!(f.engine.stats.late, 1);
     assert_eq!(f.engine.stats.duplicates, 1);
-    assert_eq!(f.news2.len(), 12, "both were still scored and passed on");
+    assert_eq!(f.news2.len(), 132, "both were still scored and passed on");
 }
 
 #[test]
