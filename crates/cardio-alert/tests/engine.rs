@@ -81,6 +81,21 @@ fn spec_timing() -> Config {
 }
 
 /// A value that meets a condition: the limit itself when inclusive, one unit past it when strict.
+/// The naive baseline of `--no-delays`: no condition delay, clearing hold or latch.
+fn no_delays() -> Config {
+    Config::build_with(
+        &RulesFile {
+            defaults: true,
+            ..RulesFile::default()
+        },
+        &Overrides {
+            no_delays: true,
+            ..Overrides::default()
+        },
+    )
+    .unwrap()
+}
+
 fn meeting(op: Op, limit: f64) -> f64 {
     match op {
         Op::Lt => limit - 1.0,
@@ -217,19 +232,7 @@ fn a_latching_alarm_stays_raised_for_its_latch_time() {
         122,
         "the built-in high-priority rules latch for 120 s"
     );
-    let mut unlatched = Feed::new(
-        Config::build_with(
-            &RulesFile {
-                defaults: true,
-                ..RulesFile::default()
-            },
-            &Overrides {
-                no_delays: true,
-                ..Overrides::default()
-            },
-        )
-        .unwrap(),
-    );
+    let mut unlatched = Feed::new(no_delays());
     unlatched.run(0..3, |v| v.spo2_pct = Some(80));
     unlatched.run(3..60, |_| {});
     assert_eq!(
@@ -256,19 +259,7 @@ fn a_latched_extreme_hr_at_its_limit_is_one_episode_not_one_per_crossing() {
             (AlertState::Cleared, Priority::High, 509),
         ]
     );
-    let mut naive = Feed::new(
-        Config::build_with(
-            &RulesFile {
-                defaults: true,
-                ..RulesFile::default()
-            },
-            &Overrides {
-                no_delays: true,
-                ..Overrides::default()
-            },
-        )
-        .unwrap(),
-    );
+    let mut naive = Feed::new(no_delays());
     for k in 0..20 {
         naive.run(k * 20..k * 20 + 10, |v| v.heart_rate_bpm = Some(155));
         naive.run(k * 20 + 10..k * 20 + 20, |v| v.heart_rate_bpm = Some(138));
@@ -586,17 +577,7 @@ fn a_copd_patient_is_scored_on_spo2_scale_2_with_individual_limits() {
 
 #[test]
 fn no_delays_fires_on_the_first_reading() {
-    let cfg = Config::build_with(
-        &RulesFile {
-            defaults: true,
-            ..Default::default()
-        },
-        &Overrides {
-            no_delays: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let cfg = no_delays();
     let mut f = Feed::new(cfg);
     f.run(0..2, |v| v.spo2_pct = Some(88));
     f.run(2..4, |_| {});
