@@ -283,6 +283,10 @@ impl Engine {
                 let Some((mut ev, value)) = evidence(rule, &vals, score.as_ref(), &faults) else {
                     continue;
                 };
+                // A 3 already announced by its vital's own alarm does not raise news2_single_3.
+                // The built-in threshold rules come before the NEWS2 rules, so an alarm this very
+                // reading raises counts; a threshold rule a rules file adds comes after them and
+                // counts from the next reading (news2_single_3 waits 2 min anyway).
                 if ev.alarm
                     && cfg.single_three_skips_alarmed
                     && matches!(rule.rule.trigger, Trigger::News2SingleThree)
