@@ -34,8 +34,8 @@ pub const DEFAULT_SPO2_ARTIFACT_HOLD_S: f64 = 30.0;
 /// raised only for a 3 that no raised alarm on that vital announces: SpO2 90–91 % on scale 1 before
 /// spo2_low, consciousness, HR 131+ before hr_high has raised, or a threshold rule switched off.
 /// Once raised it clears as SPEC.md 3.2 says, when no 3 is left. On `bench/alert-eval.sh` it
-/// removed 288 of 614 news2_single_3 raises (233 of them SBP ≤ 90 with sbp_low raised) and moved
-/// one detection time (a bradycardia whose hr_extreme_low was already raised at onset; README).
+/// removed 288 of 614 news2_single_3 raises (233 of them SBP ≤ 90 with sbp_low raised); two
+/// episodes' first detection had been such a news2_single_3 and came later (README).
 pub const DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS: bool = true;
 
 /// NEWS2 is an intermittent observation score; on a 1 Hz stream, noise at a band edge flips it from
