@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# cardio-alert measured against ground truth (issue "a clinically grounded alarm engine"):
+# cardio-alert measured against ground truth:
 # cardio-sim simulates a ward with random deteriorations and realistic device artifacts at a fixed
 # seed and writes what really happened to a truth file; cardio-alert runs over the same stream with
-#   defaults          the built-in rules (SPEC.md 3.2; NEWS2 rows with 2 min persistence) and the
+#   defaults          the built-in rules (docs/spec.md §3.2; NEWS2 rows with 2 min persistence) and the
 #                     SpO2 motion-artifact hold
 #   no-delays         the naive baseline: every rule fires on the first reading that meets it
 #   admission-limits  the defaults plus per-patient overrides a ward sets at admission from the

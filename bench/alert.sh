@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# cardio-alert's speed and memory (issue "The pipeline end to end": 1.5 million lines/s or more on
-# one core; memory flat in stream length; under 50 MB resident for 10,000 patients), measured beside
-# baselines in the same run so that the figures read as ratios on a shared, noisy machine:
+# cardio-alert's speed and memory (targets: 1.5 million lines/s or more on one core; memory flat in
+# stream length; under 50 MB resident for 10,000 patients), measured beside baselines in the same
+# run so that the figures read as ratios on a shared, noisy machine:
 #   cat                      moving the bytes, nothing else
 #   jq -c .                  a simple JSON filter (when jq is installed)
 #   serde parse+reserialise  crates/cardio-alert/examples/serde_baseline.rs: every line parsed into
@@ -12,6 +12,7 @@
 #   RECORDS=200000 LONG=2000000 bench/alert.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RECORDS=${RECORDS:-1000000}
 LONG=${LONG:-10000000}
@@ -27,24 +28,9 @@ SIM="$BIN/cardio-sim --patients $PATIENTS --seed 1 --speed max --start 2026-11-2
 $SIM --count "$RECORDS" >"$WORK/raw.jsonl"
 echo "== input: $RECORDS cardio-sim lines, $PATIENTS patients, $(($(stat -c %s "$WORK/raw.jsonl") / RECORDS)) bytes a line"
 
-SERDE_RATE=
-# best of RUNS: wall s, CPU s (user+sys), peak RSS KiB
-measure() { # name records command
-  local name=$1 records=$2 cmd=$3 best= line
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" bash -c "$cmd" 2>/dev/null
-    line=$(awk '{ printf "%s %.2f %s", $1, $2 + $3, $4 }' "$WORK/time")
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
-      best=$line
-    fi
-  done
-  read -r secs cpu rss <<<"$best"
-  local rate
-  rate=$(awk -v r="$records" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
-  [ "$name" = "serde parse+reserialise" ] && SERDE_RATE=$rate
-  awk -v n="$name" -v r="$records" -v s="$secs" -v c="$cpu" -v m="$rss" -v rate="$rate" -v base="$SERDE_RATE" \
-    'BEGIN { printf "%-34s %9d lines %6.2f s wall %6.2f s cpu %11d lines/s %7.1f MB RSS", n, r, s, c, rate, m / 1024;
-             if (base != "" && base > 0) printf "  %5.2fx serde", rate / base; printf "\n" }'
+# the speed of the last measure() against the serde yardstick's
+vs_serde() {
+  awk -v r="$MEASURED_RATE" -v b="$SERDE_RATE" 'BEGIN { printf "%-48s %5.2fx serde\n", "", r / b }'
 }
 
 echo "== one stage alone, from a file to /dev/null (best of $RUNS)"
@@ -53,7 +39,9 @@ if command -v jq >/dev/null; then
   measure "jq -c ." "$RECORDS" "jq -c . $WORK/raw.jsonl > /dev/null"
 fi
 measure "serde parse+reserialise" "$RECORDS" "$BIN/examples/serde_baseline < $WORK/raw.jsonl > /dev/null"
+SERDE_RATE=$MEASURED_RATE
 measure "cardio-alert" "$RECORDS" "$BIN/cardio-alert --quiet < $WORK/raw.jsonl > /dev/null"
+vs_serde
 
 echo "== memory flat in stream length: cardio-sim | cardio-alert, $PATIENTS patients (RSS is cardio-alert's)"
 for n in "$RECORDS" "$LONG"; do

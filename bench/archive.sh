@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cardio-archive's speed and memory (issue 5: 1,000,000 records/s or more into the lake with fsync
+# cardio-archive's speed and memory (targets: 1,000,000 records/s or more into the lake with fsync
 # per file; memory bounded however many devices), beside baselines measured in the same run, so
 # the figures read as ratios on a shared, noisy machine.
 #
@@ -7,9 +7,10 @@
 #   RECORDS=200000 bench/archive.sh
 #
 # Input is generated here (vitals lines as cardio-alert writes them), so the figure is the
-# archive's alone. Prints one line per measurement: name, records, seconds, records/s, peak RSS.
+# archive's alone. Prints one line per measurement (bench/lib.sh's measure()).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RECORDS=${RECORDS:-1000000}
 DEVICES=${DEVICES:-1000}
@@ -39,15 +40,6 @@ for i in range(n):
               '"systolic_mmhg":null,"diastolic_mmhg":null,"on_oxygen":false,"consciousness":"A",'
               '"battery_pct":88,"news2":0,"news2_risk":"low"}\n' % (ts, 1000 + d, d, seq, 60 + seq % 40))
 PY
-}
-
-# seconds and peak resident set (KiB) of one command, from GNU time
-measure() { # name records command...
-  local name=$1 records=$2; shift 2
-  /usr/bin/time -f '%e %M' -o "$WORK/time" bash -c "$*" 2>/dev/null
-  read -r secs rss_kib <"$WORK/time"
-  awk -v n="$name" -v r="$records" -v s="$secs" -v m="$rss_kib" \
-    'BEGIN { printf "%-52s %9d rec %7.2f s %12.0f rec/s %8.1f MB peak RSS\n", n, r, s, (s > 0 ? r / s : 0), m / 1024 }'
 }
 
 generate "$RECORDS" "$DEVICES" >"$WORK/input.jsonl"

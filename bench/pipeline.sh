@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The whole chain's speed and memory (issue "The pipeline end to end"), measured beside baselines in
-# the same run so the figures can be read as ratios on a shared, noisy machine.
+# The whole chain's speed and memory, measured beside baselines in the same run so the figures can
+# be read as ratios on a shared, noisy machine.
 #
 #   bench/pipeline.sh            # 1,000,000 records, 10,000 patients
 #   RECORDS=200000 bench/pipeline.sh
 #
-# Prints one line per measurement: name, records, wall seconds, records/s, CPU seconds (user + system,
-# all processes of the command: on 2 cores a three-process chain is bound by the sum), peak RSS.
+# Prints one line per measurement (bench/lib.sh's measure()): its CPU seconds add up all processes
+# of the command, and on 2 cores a three-process chain is bound by that sum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RECORDS=${RECORDS:-1000000}
 PATIENTS=${PATIENTS:-10000}
@@ -20,15 +21,6 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 SIM="$BIN/cardio-sim --patients $PATIENTS --seed 1 --speed max --start 2026-11-28T00:00:00Z"
-
-# seconds and peak resident set (KiB) of one command, from GNU time
-measure() { # name records command...
-  local name=$1 records=$2; shift 2
-  /usr/bin/time -f '%e %M %U %S' -o "$WORK/time" bash -c "$*" 2>/dev/null
-  read -r secs rss_kib user sys <"$WORK/time"
-  awk -v n="$name" -v r="$records" -v s="$secs" -v m="$rss_kib" -v u="$user" -v y="$sys" \
-    'BEGIN { printf "%-44s %10d rec %7.2f s %12.0f rec/s %6.2f CPU-s %8.1f MB peak RSS\n", n, r, s, (s > 0 ? r / s : 0), u + y, m / 1024 }'
-}
 
 echo "== input: $RECORDS records from $PATIENTS patients"
 $SIM --count "$RECORDS" >"$WORK/raw.jsonl"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cardio-report's speed (issue 6: "a lake of 1 million records becomes a report in a few seconds"),
+# cardio-report's speed (target: a lake of 1 million records becomes a report in a few seconds),
 # measured beside a baseline that only reads the same files, in the same run.
 #
 #   bench/report.sh                      # 1,000,000 vitals records: 20 patients x 50,000 s at 1 Hz
@@ -8,9 +8,10 @@
 #
 # SOURCE=synthetic (default) writes the lake with cardio-report's own generator (examples/make_lake:
 # deterministic, vitals with news2 and alert events, holes in seq); SOURCE=chain needs the three
-# pipeline binaries. Prints one line per measurement: name, records, seconds, records/s, peak RSS.
+# pipeline binaries. Prints one line per measurement (bench/lib.sh's measure()).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 PATIENTS=${PATIENTS:-20}
 SECONDS_EACH=${SECONDS_EACH:-50000}
@@ -20,14 +21,6 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$CARGO_TARGET_DIR/release
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-
-measure() { # name records command...
-  local name=$1 records=$2; shift 2
-  /usr/bin/time -f '%e %M' -o "$WORK/time" bash -c "$*" 2>"$WORK/stderr" || { cat "$WORK/stderr"; exit 1; }
-  read -r secs rss_kib <"$WORK/time"
-  awk -v n="$name" -v r="$records" -v s="$secs" -v m="$rss_kib" \
-    'BEGIN { printf "%-40s %10d rec %7.2f s %12.0f rec/s %8.1f MB peak RSS\n", n, r, s, (s > 0 ? r / s : 0), m / 1024 }'
-}
 
 echo "== lake: $PATIENTS patients x $SECONDS_EACH s ($SOURCE)"
 if [ "$SOURCE" = chain ]; then

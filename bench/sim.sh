@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# cardio-sim's speed, real-time lag and memory (issues "The pipeline end to end" and "a ward that
-# behaves like real patients"): --speed max records/s for a small and a 100,000-patient ward, beside
+# cardio-sim's speed, real-time lag and memory: --speed max records/s for a small and a
+# 100,000-patient ward, beside
 # a baseline that only writes the same bytes, in the same run; 100,000 patients at 1 Hz in real time
 # with the lag seen by a reader; peak RSS per patient.
 #
 #   bench/sim.sh                         # 10,000,000 records per --speed max run, 20 s real time
 #   COUNT=2000000 REALTIME=10 bench/sim.sh
 #
-# Prints one line per measurement. rec/s is per wall second and per CPU second (user + sys of the
-# simulator alone): on a machine shared with other builds the CPU figure is the steadier one.
+# Prints one line per measurement (bench/lib.sh's measure()). rec/s is per wall second and per CPU
+# second (user + sys of the simulator alone): on a machine shared with other builds the CPU figure
+# is the steadier one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 COUNT=${COUNT:-10000000}
 REALTIME=${REALTIME:-20}
@@ -22,34 +24,24 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 START=2026-11-28T00:00:00Z
 
-# wall s, CPU s and peak RSS (KiB) of the command's first process, from GNU time
-measure() { # name records command...
-  local name=$1 records=$2; shift 2
-  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr"
-  read -r secs user sys rss_kib <"$WORK/time"
-  awk -v n="$name" -v r="$records" -v s="$secs" -v u="$user" -v y="$sys" -v m="$rss_kib" 'BEGIN {
-    c = u + y
-    printf "%-40s %9d rec %6.2f s %10.0f rec/s  CPU %6.2f s %10.0f rec/CPU-s  %7.1f MB peak RSS\n",
-      n, r, s, (s > 0 ? r / s : 0), c, (c > 0 ? r / c : 0), m / 1024 }'
-  echo "$rss_kib" >"$WORK/rss.$name"
-}
-
 # Baseline: the same number of lines of the same length written by coreutils (yes | head).
 LINE=$("$SIM" --patients 10 --count 1 --seed 1 --speed max --start $START --quiet)
-measure "baseline: yes | head, same lines" "$COUNT" bash -c "yes '$LINE' | head -n $COUNT"
+measure "baseline: yes | head, same lines" "$COUNT" "yes '$LINE' | head -n $COUNT > /dev/null"
 
 measure "max, 10 patients" "$COUNT" \
-  "$SIM" --patients 10 --count "$COUNT" --seed 1 --speed max --start $START --quiet
+  "'$SIM' --patients 10 --count $COUNT --seed 1 --speed max --start $START --quiet > /dev/null"
+SMALL_RSS_KIB=$MEASURED_RSS_KIB
 measure "max, $BIG patients" "$COUNT" \
-  "$SIM" --patients "$BIG" --count "$COUNT" --seed 1 --speed max --start $START --quiet
+  "'$SIM' --patients $BIG --count $COUNT --seed 1 --speed max --start $START --quiet > /dev/null"
+BIG_RSS_KIB=$MEASURED_RSS_KIB
 measure "max, $BIG patients, artifacts+events" "$COUNT" \
-  "$SIM" --patients "$BIG" --count "$COUNT" --seed 1 --speed max --start $START --quiet \
-  --artifacts realistic --events-per-day 2
-measure "max, 10 patients, into a pipe" "$COUNT" bash -c \
-  "'$SIM' --patients 10 --count $COUNT --seed 1 --speed max --start $START --quiet | cat >/dev/null"
+  "'$SIM' --patients $BIG --count $COUNT --seed 1 --speed max --start $START --quiet \
+  --artifacts realistic --events-per-day 2 > /dev/null"
+measure "max, 10 patients, into a pipe" "$COUNT" \
+  "'$SIM' --patients 10 --count $COUNT --seed 1 --speed max --start $START --quiet | cat > /dev/null"
 
 # Memory per patient: peak RSS of the big ward above that of the small one.
-awk -v a="$(cat "$WORK/rss.max, 10 patients")" -v b="$(cat "$WORK/rss.max, $BIG patients")" -v n="$BIG" \
+awk -v a="$SMALL_RSS_KIB" -v b="$BIG_RSS_KIB" -v n="$BIG" \
   'BEGIN { printf "%-40s %9.0f bytes per patient (peak RSS %0.1f MB at %d patients, %0.1f MB at 10)\n",
     "memory", (b - a) * 1024 / (n - 10), b / 1024, n, a / 1024 }'
 
