@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Tools for the dashboards checks (crates/cardio-report/tests): Debian's Chromium for the headless
-# browser test, Python jsonschema for the Power BI JSON schemas, and Microsoft's Power Query parser
-# (npm, pinned in dashboards/tests/package-lock.json) for the M expressions. Idempotent: each step
-# is skipped when its tool is already there.
+# Tools for the report and dashboards checks: Debian's Chromium for cardio-report's headless browser
+# test (crates/cardio-report/tests/browser.rs), and for the Power BI checks
+# (crates/end-to-end/tests/dashboards.rs) Python jsonschema and Microsoft's Power Query parser (npm,
+# pinned in dashboards/tests/package-lock.json). Microsoft's JSON schemas themselves are not in a
+# package registry: the check reads them from $CARDIO_SCHEMA_DIR/powerbi-schemas (see .ci/run).
+# Idempotent: each step is skipped when its tool is already there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

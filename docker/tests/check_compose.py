@@ -8,8 +8,9 @@ test, or by hand:
 
 CHECK is one of:
   schema       docker-compose.yml, as written and after Compose's ${VAR:-default} interpolation,
-               validates against the Compose Specification's JSON schema, found at
-               <repo>/../shared/compose-schema/compose-spec.json.
+               validates against the Compose Specification's JSON schema, read from
+               $CARDIO_SCHEMA_DIR/compose-schema/compose-spec.json (not copied into the repository;
+               docs/docker-and-kafka.md says where it comes from).
   hadolint     the Dockerfile passes hadolint, and every `hadolint ignore` has a comment above it.
   consistency  the image and the compose file agree with each other and with the binaries: user,
                WORKDIR, lake mount, stop signal, init, the workspace members the dependency layer
@@ -34,7 +35,8 @@ not run), the apache/kafka broker and its healthcheck, kcat moving records over 
 group rebalancing, Compose's own parsing beyond the schema, and file ownership on a bind mount.
 
 Exit status: 0 passed, 1 failed, 77 skipped because a tool is missing (python modules, hadolint,
-the schema file); the Rust test turns 77 into a failure when CI is set.
+the schema file), said on a line `SKIPPED: <what is missing>; <how to get it>`; the Rust test turns
+77 into a failure when CI is set.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ from pathlib import Path
 SKIP = 77
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-SCHEMA = REPO.parent / "shared" / "compose-schema" / "compose-spec.json"
+SCHEMA_DIR_VAR = "CARDIO_SCHEMA_DIR"
+SCHEMA_IN_DIR = Path("compose-schema") / "compose-spec.json"
 INSTALL = ".ci/install.d/docker-checks.sh"
 ENTRYPOINT = REPO / "docker" / "cardio-entrypoint"
 FAKE_KAFKA = HERE / "fake_kafka.py"
@@ -82,9 +85,28 @@ class Failed(Exception):
     pass
 
 
-def skip(what: str) -> None:
-    print(f"SKIPPED: {what}; install with `bash {INSTALL}`")
+def skip(what: str, remedy: str = f"install it with `bash {INSTALL}`") -> None:
+    print(f"SKIPPED: {what}; {remedy}")
     sys.exit(SKIP)
+
+
+def in_ci() -> bool:
+    """CI must never pass a check by skipping it (the same rule as end_to_end::in_ci)."""
+    value = os.environ.get("CI", "")
+    return value not in ("", "0") and value.lower() != "false"
+
+
+def compose_schema() -> Path:
+    """The Compose Specification's schema: $CARDIO_SCHEMA_DIR/compose-schema/compose-spec.json."""
+    remedy = (f"set {SCHEMA_DIR_VAR} to a folder holding {SCHEMA_IN_DIR}; "
+              "docs/docker-and-kafka.md says where it comes from")
+    root = os.environ.get(SCHEMA_DIR_VAR)
+    if not root:
+        skip(f"{SCHEMA_DIR_VAR} is not set, so the Compose schema cannot be found", remedy)
+    path = Path(root) / SCHEMA_IN_DIR
+    if not path.is_file():
+        skip(f"the Compose schema is not at {path}", remedy)
+    return path
 
 
 def need_yaml():
@@ -231,9 +253,7 @@ def check_schema(_args) -> None:
         import jsonschema  # noqa: PLC0415
     except ImportError:
         skip("python module jsonschema is missing")
-    if not SCHEMA.exists():
-        skip(f"the Compose schema is not at {SCHEMA} (shared/ beside the repository)")
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(compose_schema().read_text())
     validator = jsonschema.Draft7Validator(schema)
     for label, doc in (
         ("as written", load_compose(raw=True)),
@@ -243,8 +263,8 @@ def check_schema(_args) -> None:
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
         if errors:
             msg = "\n".join(f"  {'/'.join(map(str, e.path))}: {e.message[:300]}" for e in errors)
-            raise Failed(f"docker-compose.yml ({label}) does not match {SCHEMA.name}:\n{msg}")
-        print(f"ok: docker-compose.yml {label} validates against {SCHEMA.name}")
+            raise Failed(f"docker-compose.yml ({label}) does not match {SCHEMA_IN_DIR.name}:\n{msg}")
+        print(f"ok: docker-compose.yml {label} validates against {SCHEMA_IN_DIR.name}")
 
 
 def check_hadolint(_args) -> None:
@@ -518,7 +538,7 @@ def check_sigterm(args) -> None:
     svc = compose["services"]["pipeline"]
     grace = parse_duration(svc["stop_grace_period"])
     tini = shutil.which("tini")
-    if not tini and os.environ.get("CI"):
+    if not tini and in_ci():
         raise Failed(f"tini is missing; `bash {INSTALL}` installs it")
     with tempfile.TemporaryDirectory(prefix="cardio-sigterm-") as t:
         wd = workdir(Path(t), "sigterm")
@@ -602,7 +622,7 @@ def check_kafka(args) -> None:
         real_kcat = shutil.which("kcat")
         if real_kcat:
             common["FAKE_KAFKA_REAL_KCAT"] = real_kcat
-        elif os.environ.get("CI"):
+        elif in_ci():
             raise Failed(f"kcat is missing; `bash {INSTALL}` installs it")
         else:
             print("note: kcat is not installed; the kcat arguments are checked by the stand-in only")

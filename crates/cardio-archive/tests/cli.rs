@@ -259,14 +259,16 @@ fn the_progress_line_is_drawn_on_a_terminal_only() {
         input.display(),
         dir.path().join("b").display()
     );
-    let Ok(o) = std::process::Command::new("script")
+    let script = std::process::Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])
         .stdin(Stdio::null())
-        .output()
-    else {
-        eprintln!("SKIPPED: util-linux `script` is not installed");
+        .output();
+    let found = script.is_ok();
+    let missing = "util-linux `script` (a pseudo-terminal) is missing";
+    if !end_to_end::needs(found, missing, "Debian's bsdutils package has it") {
         return;
-    };
+    }
+    let o = script.unwrap();
     let tty = String::from_utf8_lossy(&o.stdout);
     assert!(
         tty.contains("\rcardio-archive: 200 records, ") && tty.contains("files published\x1b[K"),

@@ -1,6 +1,7 @@
-//! Disk full and a read-only lake, for real: a small tmpfs mounted for the test (needs root, as in
-//! this project's CI; elsewhere the test says SKIPPED). Status 2 with the path named, no published
-//! file damaged, and after space returns a restart with a re-feed leaves the lake complete.
+//! Disk full and a read-only lake, for real: a small tmpfs mounted for the test. Mounting needs
+//! root (CI runs as root); elsewhere the test says SKIPPED, and under CI a failed mount fails it
+//! ([`end_to_end::needs`]). Status 2 with the path named, no published file damaged, and after
+//! space returns a restart with a re-feed leaves the lake complete.
 
 mod common;
 
@@ -16,17 +17,22 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
         fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
+        let mount = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(at)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("SKIPPED: cannot mount a tmpfs here (needs root): disk-full test not run");
-            return None;
-        }
-        Some(Tmpfs(at.to_owned()))
+            .output();
+        let why = match &mount {
+            Ok(o) => String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+            Err(e) => e.to_string(),
+        };
+        let mounted = mount.is_ok_and(|o| o.status.success());
+        let missing = format!("cannot mount a tmpfs at {} ({why})", at.display());
+        end_to_end::needs(mounted, &missing, "run the test as root, as CI does")
+            .then(|| Tmpfs(at.to_owned()))
     }
 
     fn remount(&self, opts: &str) {

@@ -1,7 +1,7 @@
-//! The lake's real readers (SPEC.md section 2, issue 5): DuckDB, pandas and pyarrow, run through
+//! The lake's real readers (docs/spec.md §2): DuckDB, pandas and pyarrow, run through
 //! `read_lake.py`, see exactly the published records, also while the archive is writing (files in
 //! progress are invisible to them). Needs `.ci/install.d/python-readers.sh`; without the modules
-//! the test says SKIPPED, or fails when `CI` is set.
+//! the test says SKIPPED, or fails under CI ([`end_to_end::needs`]).
 
 mod common;
 
@@ -12,22 +12,17 @@ use std::time::Duration;
 
 use common::*;
 
-const INSTALL: &str = ".ci/install.d/python-readers.sh";
-
 fn readers_available() -> bool {
     let ok = Command::new("python3")
         .args(["-c", "import duckdb, pandas, pyarrow"])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but duckdb, pandas or pyarrow is missing: run {INSTALL}"
-        );
-        eprintln!("SKIPPED: the lake reader tests need duckdb, pandas and pyarrow; run {INSTALL}");
-    }
-    ok
+    end_to_end::needs(
+        ok,
+        "the lake reader tests need duckdb, pandas and pyarrow",
+        "install them with `bash .ci/install.d/python-readers.sh`",
+    )
 }
 
 fn read_lake(lake: &Path, vitals: usize, alerts: usize, dates: &[&str]) {

@@ -1,12 +1,71 @@
 //! Support for the tests that run CardioStream's real binaries: where the workspace's binaries are,
-//! feeding a process through a real pipe, and reading a lake the way its readers do. The
-//! end-to-end tests of the whole chain live in this crate's `tests/`; the crates' own integration
-//! tests use these helpers too (as a dev-dependency), so every suite reads a lake the same way.
+//! feeding a process through a real pipe, reading a lake the way its readers do, and what a test
+//! does when an outside tool it needs is missing. The end-to-end tests of the whole chain, and the
+//! offline checks of the Docker and Power BI files, live in this crate's `tests/`; the crates' own
+//! integration tests use these helpers too (as a dev-dependency), so every suite reads a lake and
+//! skips the same way.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+/// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`. CI must never pass a
+/// test by skipping it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The one rule for a test that needs something outside Rust (a Python module, Chromium, root for a
+/// mount, a third-party schema): returns `found`; when it is false, the test should return at once.
+/// Outside CI the test prints `SKIPPED: <missing> (<remedy>)`; under CI it panics with the same
+/// words instead, so a CI run that lacks the tool fails. `remedy` says how to get it, usually
+/// "install it with `bash .ci/install.d/NAME.sh`".
+pub fn needs(found: bool, missing: &str, remedy: &str) -> bool {
+    if found {
+        return true;
+    }
+    let msg = format!("{missing} ({remedy})");
+    assert!(
+        !in_ci(),
+        "{msg}; CI is set, so this test may not be skipped"
+    );
+    // Straight to the process's stderr: libtest captures `eprintln!`, and a skip must be seen.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {msg}");
+    false
+}
+
+/// The environment variable naming the folder of third-party JSON schemas that some checks
+/// validate against and that the repository does not copy: `compose-schema/compose-spec.json` (the
+/// Compose Specification's schema) and `powerbi-schemas/` (Microsoft's Power BI project schemas,
+/// laid out by the path that follows `https://developer.microsoft.com/json-schemas/` in their
+/// `$schema` URLs). `.ci/run` points it at the folder CI provides; docs/docker-and-kafka.md and
+/// dashboards/README.md say where each schema comes from.
+pub const SCHEMA_DIR_VAR: &str = "CARDIO_SCHEMA_DIR";
+
+/// `$CARDIO_SCHEMA_DIR/<sub>` when it exists; otherwise `None`, after [`needs`] has said why (so
+/// under CI a missing schema fails the test).
+pub fn schema_dir(sub: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os(SCHEMA_DIR_VAR).map(|d| PathBuf::from(d).join(sub));
+    let found = dir.as_ref().is_some_and(|d| d.exists());
+    let missing = match &dir {
+        Some(d) => format!("the third-party schemas are not at {}", d.display()),
+        None => format!("{SCHEMA_DIR_VAR} is not set"),
+    };
+    let remedy = format!(
+        "set {SCHEMA_DIR_VAR} to a folder holding {sub}; the docs say where each schema comes from"
+    );
+    if needs(found, &missing, &remedy) {
+        dir
+    } else {
+        None
+    }
+}
+
+/// The repository's root folder (tests read its committed files: docs, dashboards, docker).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
 
 /// Path of a workspace binary in the same target profile as the running test.
 ///

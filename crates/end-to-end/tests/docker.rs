@@ -4,26 +4,17 @@
 //! covers and what only a real engine would show). The checks that run commands use the binaries
 //! of this build, found with `end_to_end::bin`, so the commands the containers run are run here.
 //!
-//! A missing tool (python3, PyYAML, jsonschema, hadolint, the Compose schema in `../shared/`) fails
-//! the test when `CI` is set, and otherwise prints SKIPPED with the install script to run.
+//! A missing tool (python3, PyYAML, jsonschema, hadolint, the Compose schema in
+//! `$CARDIO_SCHEMA_DIR`) fails the test under CI, and otherwise prints SKIPPED with the remedy
+//! ([`end_to_end::needs`]).
 
-use std::path::PathBuf;
 use std::process::Command;
+
+use end_to_end::{needs, repo_root};
 
 /// check_compose.py's exit status for "a tool is missing".
 const SKIPPED: i32 = 77;
-const INSTALL: &str = ".ci/install.d/docker-checks.sh";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn missing_tool(what: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("{what}; CI must run this check: `bash {INSTALL}` installs what it needs");
-    }
-    eprintln!("SKIPPED: {what}; install with `bash {INSTALL}`");
-}
+const INSTALL: &str = "install it with `bash .ci/install.d/docker-checks.sh`";
 
 /// Runs one check; `with_binaries` hands it the folder of this build's cardio-* binaries.
 fn check(name: &str, with_binaries: bool) {
@@ -40,7 +31,10 @@ fn check(name: &str, with_binaries: bool) {
     }
     let out = match cmd.output() {
         Ok(out) => out,
-        Err(e) => return missing_tool(&format!("python3 cannot be started ({e})")),
+        Err(e) => {
+            needs(false, &format!("python3 cannot be started ({e})"), INSTALL);
+            return;
+        }
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -49,19 +43,13 @@ fn check(name: &str, with_binaries: bool) {
     match out.status.code() {
         Some(0) => {}
         Some(SKIPPED) => {
-            // check_compose.py says "SKIPPED: <what is missing>; install with ...".
+            // check_compose.py says "SKIPPED: <what is missing>; <how to get it>".
             let line = stdout
                 .lines()
-                .find(|l| l.starts_with("SKIPPED: "))
-                .unwrap_or("");
-            let what = line
-                .trim_start_matches("SKIPPED: ")
-                .split("; install with")
-                .next();
-            missing_tool(
-                what.filter(|w| !w.is_empty())
-                    .unwrap_or("a tool is missing"),
-            );
+                .find_map(|l| l.strip_prefix("SKIPPED: "))
+                .unwrap_or("a tool is missing");
+            let (missing, remedy) = line.split_once("; ").unwrap_or((line, INSTALL));
+            needs(false, missing, remedy);
         }
         _ => panic!("docker check `{name}` failed ({}):\n{stderr}", out.status),
     }

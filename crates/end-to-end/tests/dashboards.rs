@@ -1,18 +1,20 @@
-//! Offline checks of the Power BI project in `dashboards/` (issue 6): Microsoft's JSON schemas,
-//! Microsoft's M parser, and structural checks of the TMDL against SPEC.md.
+//! Offline checks of the Power BI project in `dashboards/`: its JSON files against Microsoft's
+//! schemas, its M expressions with Microsoft's M parser, and the TMDL against the record fields of
+//! docs/spec.md §1.
 //!
-//! The schema and M checks need Python `jsonschema` and `dashboards/tests/node_modules`
-//! (`.ci/install.d/dashboards.sh` installs both). Without them a test prints SKIPPED and passes,
-//! unless the environment variable `CI` is set: then it fails, so CI never passes by skipping.
+//! The schema check needs Python `jsonschema` and Microsoft's schemas in
+//! `$CARDIO_SCHEMA_DIR/powerbi-schemas` (not copied into the repository; dashboards/README.md says
+//! where they come from); the M checks need `dashboards/tests/node_modules`.
+//! `.ci/install.d/dashboards.sh` installs the tools. A missing one makes the test print SKIPPED,
+//! or fail under CI ([`end_to_end::needs`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use end_to_end::{needs, repo_root};
+
+const INSTALL: &str = "install it with `bash .ci/install.d/dashboards.sh`";
 
 fn dashboards() -> PathBuf {
     repo_root().join("dashboards")
@@ -20,25 +22,6 @@ fn dashboards() -> PathBuf {
 
 fn model_dir() -> PathBuf {
     dashboards().join("CardioStream.SemanticModel/definition")
-}
-
-/// `shared/` sits beside the repository (CI clones the repo next to it), never at an absolute path.
-fn shared() -> PathBuf {
-    repo_root().join("../shared")
-}
-
-/// Returns false (and says why) when a tool a check needs is missing; fails under `CI`.
-fn available(ok: bool, what: &str) -> bool {
-    if ok {
-        return true;
-    }
-    let msg = format!("{what} is missing; install it with `bash .ci/install.d/dashboards.sh`");
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg} (CI is set, so this check may not be skipped)");
-    }
-    // Straight to the process's stderr: libtest captures `eprintln!`, and a skip must be seen.
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {msg}");
-    false
 }
 
 fn read(path: &Path) -> String {
@@ -132,8 +115,8 @@ fn parse_tables() -> BTreeMap<String, Table> {
     tables
 }
 
-/// Record fields of one SPEC.md table: the first cell of each row, under the `### <heading>` up to
-/// the next heading (`patient_id, device_id` counts as two).
+/// Record fields of one table of docs/spec.md: the first cell of each row, under the
+/// `### <heading>` up to the next heading (`patient_id, device_id` counts as two).
 fn spec_fields(spec: &str, heading: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut inside = false;
@@ -154,26 +137,24 @@ fn spec_fields(spec: &str, heading: &str) -> Vec<String> {
     fields
 }
 
-fn read_spec() -> Option<String> {
-    let path = shared().join("SPEC.md");
-    available(
-        path.is_file(),
-        &format!("{} (the contract)", path.display()),
-    )
-    .then(|| read(&path))
+fn read_spec() -> String {
+    read(&repo_root().join("docs/spec.md"))
 }
 
 #[test]
 fn every_json_file_with_a_schema_validates_against_microsofts_schemas() {
-    let schemas = shared().join("powerbi-schemas");
-    if !available(schemas.is_dir(), &format!("{}", schemas.display())) {
+    let Some(schemas) = end_to_end::schema_dir("powerbi-schemas") else {
         return;
-    }
+    };
     let has_jsonschema = Command::new("python3")
         .args(["-c", "import jsonschema, referencing"])
         .status()
         .is_ok_and(|s| s.success());
-    if !available(has_jsonschema, "Python package jsonschema") {
+    if !needs(
+        has_jsonschema,
+        "Python package jsonschema is missing",
+        INSTALL,
+    ) {
         return;
     }
     let out = Command::new("python3")
@@ -197,9 +178,10 @@ fn node_parser_available() -> bool {
     let module = dashboards()
         .join("tests/node_modules/@microsoft/powerquery-parser")
         .is_dir();
-    available(
+    needs(
         node && module,
-        "Node.js with dashboards/tests/node_modules (@microsoft/powerquery-parser)",
+        "Node.js with dashboards/tests/node_modules (@microsoft/powerquery-parser) is missing",
+        INSTALL,
     )
 }
 
@@ -297,19 +279,19 @@ fn every_table_is_referenced_from_model_tmdl() {
 
 #[test]
 fn lake_tables_have_exactly_the_spec_record_fields_as_columns() {
-    let Some(spec) = read_spec() else { return };
+    let spec = read_spec();
     let tables = parse_tables();
     let vitals = spec_fields(&spec, "vitals (one reading of one bedside device)");
-    // news2 and news2_risk sit in SPEC.md's "Added by cardio-alert" table inside the vitals section.
+    // news2 and news2_risk sit in the spec's "added by cardio-alert" table inside the vitals section.
     assert!(
         vitals.contains(&"news2".to_owned()),
-        "SPEC parse: {vitals:?}"
+        "docs/spec.md parse: {vitals:?}"
     );
     let alerts = spec_fields(
         &spec,
         "alert (one change in the state of one alarm of one patient)",
     );
-    assert!(alerts.len() > 10, "SPEC parse: {alerts:?}");
+    assert!(alerts.len() > 10, "docs/spec.md parse: {alerts:?}");
     for (table, fields) in [("Vitals", vitals), ("Alerts", alerts)] {
         let mut expected = fields;
         expected.push("date".to_owned()); // from the date=YYYY-MM-DD partition folder
@@ -317,7 +299,7 @@ fn lake_tables_have_exactly_the_spec_record_fields_as_columns() {
         assert_eq!(
             got.iter().collect::<BTreeSet<_>>(),
             expected.iter().collect::<BTreeSet<_>>(),
-            "{table} columns vs SPEC.md record fields"
+            "{table} columns vs the record fields of docs/spec.md §1"
         );
         // The M expands exactly these fields.
         let tmdl = read(&model_dir().join(format!("tables/{table}.tmdl")));
