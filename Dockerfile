@@ -1,6 +1,6 @@
 # CardioStream image: cardio-sim, cardio-alert, cardio-archive and cardio-report on Debian slim,
-# plus kcat for the compose file's Kafka profile. docker-compose.yml runs it; README.md ("Docker")
-# says what runs where. Checked without a Docker engine by docker/tests/check_compose.py (hadolint,
+# plus kcat for the compose file's Kafka profile. docker-compose.yml runs it;
+# docs/docker-and-kafka.md says what runs where. Checked without a Docker engine by docker/tests/check_compose.py (hadolint,
 # and consistency with the compose file and the binaries' flags).
 #
 # Plain Dockerfile syntax on purpose (no BuildKit-only --mount, --chmod or heredocs), so that the
