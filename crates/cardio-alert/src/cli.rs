@@ -49,11 +49,19 @@ pub struct StageArgs {
     #[arg(long, value_name = "SECONDS")]
     pub carry_temp: Option<f64>,
 
-    /// Forget a patient after this many seconds of event time without a reading (open alarms are
-    /// closed with a `cleared` event), so memory stays bounded; 0 never forgets [default: 3600, or
-    /// the rules file's evict_after_s].
+    /// Forget a patient after this many seconds of stream time without a reading from them, so
+    /// memory stays bounded; 0 never forgets [default: 3600, or the rules file's evict_after_s].
+    /// A patient with an open alarm (other than device_silent or clock_skew) is kept until the
+    /// alarm clears, unless --max-patients is reached; forgetting never sends a `cleared`.
     #[arg(long, value_name = "SECONDS")]
     pub evict_after: Option<f64>,
+
+    /// The most patients whose alarm state is held (about 1.6 KB each), so that a flood of bogus
+    /// patient ids cannot exhaust memory. When it is reached, readings of further new patients are
+    /// passed on unchanged but NOT scored (no NEWS2, no alarms) until patients silent for
+    /// --evict-after are dropped; one stderr line says so (at most every 10 min of stream time).
+    #[arg(long, value_name = "N", default_value_t = crate::rules_file::DEFAULT_MAX_PATIENTS)]
+    pub max_patients: usize,
 
     /// No line per alert event or lost reading on stderr (the end summary line still prints).
     #[arg(long, short)]
