@@ -24,11 +24,12 @@
 //!   clock advances by the stream's time instead, and the technical alarm `clock_skew` names the
 //!   device and the size of the step until its clock agrees again.
 //! - **The stream clock** (`device_silent`, eviction, the sweep) advances with the patients' own
-//!   progress: a reading moves it to at most "the stream clock at that patient's previous reading,
-//!   plus that patient's believable advance", and by no more than [`STREAM_STEP_MAX_MS`] beyond the
-//!   time the stream has already seen pass for that patient. So one reading dated hours ahead moves
-//!   it by nothing, and a device whose clock runs minutes fast moves it at the same rate as any
-//!   other. Silence is measured per patient on this clock from the patient's last arrival, so a
+//!   progress: each patient has a place on it (the stream clock at its first reading, plus every
+//!   advance of its own clock since), and a reading moves the stream clock up to its patient's
+//!   place, by at most [`STREAM_STEP_MAX_MS`] while other patients are sending. So one reading
+//!   dated hours ahead moves it by nothing (its clock stepped, so its patient advances by the
+//!   stream's time), a device whose clock is minutes off moves it at the same rate as any other,
+//!   and a device that sends a backlog in a burst does not push it ahead. Silence is measured per patient on this clock from the patient's last arrival, so a
 //!   Kafka partition that arrives minutes behind another (a replica catching up a backlog) raises no
 //!   `device_silent` as long as its readings keep arriving. What arrival order alone cannot tell: a
 //!   partition that arrives in bursts longer than `device_silent`'s 30 s leaves the other
@@ -74,9 +75,9 @@ pub const READING_GAP_MAX_MS: i64 = 15 * 60_000;
 /// A patient counts as still sending when a reading arrived within this much stream time.
 const LIVE_WITHIN_MS: i64 = 60_000;
 
-/// The most one reading may move the stream clock beyond where the stream has already seen that
-/// patient's time go (less than `device_silent`'s 30 s, so that no single device's clock can make
-/// every other patient look silent).
+/// The most one reading may move the stream clock while other patients are sending (far less than
+/// `device_silent`'s 30 s, so that no single device's clock can make every other patient look
+/// silent).
 pub const STREAM_STEP_MAX_MS: i64 = 5_000;
 
 /// A device sends at most this many readings a second: a `seq` gap larger than that over the time
@@ -107,8 +108,12 @@ struct Patient {
     clock: i64,
     /// `last_ts - clock` when the device's clock was last taken to be right (its first reading).
     clock_base: i64,
-    /// The stream clock when the latest reading in order arrived.
+    /// The stream clock when the latest reading in order arrived (silence is measured from it).
     seen_at: i64,
+    /// Where the patient's own progress puts it on the stream clock: the stream clock at its first
+    /// reading plus every advance of its clock since. A device that sends a backlog in a burst, or
+    /// a partition that arrives behind, stays behind the stream clock and does not move it.
+    at: i64,
     /// Hash of the device before the current one (0: none), to tell its late records from a
     /// device that takes over.
     prev_device: u64,
@@ -353,6 +358,7 @@ impl Engine {
                     clock: now,
                     clock_base: 0,
                     seen_at: *stream,
+                    at: *stream,
                     prev_device: 0,
                     set,
                     sbp: Carried::default(),
@@ -417,14 +423,15 @@ impl Engine {
             if !believable && matches!(arrival, Arrival::Next { .. }) {
                 stats.clock_steps += 1;
             }
-            // With other patients' readings in between, this one may move the stream clock only a
-            // little beyond where they have taken it.
-            let reach = if seen > 0 {
-                advance.min(seen + STREAM_STEP_MAX_MS)
+            // The patient's own progress moves the stream clock, by at most a few seconds a reading
+            // while other patients are sending too.
+            p.at = p.at.saturating_add(advance);
+            let cap = if *live <= 1 {
+                i64::MAX
             } else {
-                advance
+                STREAM_STEP_MAX_MS
             };
-            *stream = (*stream).max(p.seen_at.saturating_add(reach));
+            *stream = (*stream).max(p.at.min(stream.saturating_add(cap)));
             if arrival == Arrival::NewDevice {
                 p.prev_device = p.device_hash;
                 p.device_id.clone_from(&v.device_id);

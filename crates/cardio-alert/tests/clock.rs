@@ -168,6 +168,42 @@ fn a_stream_whose_partitions_arrive_minutes_apart_raises_no_device_silent() {
     assert!(silent.is_empty(), "{silent:?}");
 }
 
+/// A monitor that lost the network for 5 min and then sends its buffered readings back to back
+/// must not push the stream clock ahead of the other patients (who would then look silent).
+#[test]
+fn a_device_sending_its_backlog_in_a_burst_makes_no_one_else_look_silent() {
+    let mut e = Engine::new(Config::defaults());
+    let mut out = vec![];
+    let mut backlog = vec![];
+    for s in 0..900i64 {
+        let t = T0 + s * 1000;
+        let f = reading("PT-F", "MON-F", t, s as u64, 97);
+        if (300..600).contains(&s) {
+            backlog.push(f);
+        } else {
+            if s == 600 {
+                for b in backlog.drain(..) {
+                    e.on_vitals(&b, &mut out);
+                }
+            }
+            e.on_vitals(&f, &mut out);
+        }
+        for p in 0..3 {
+            e.on_vitals(
+                &reading(&format!("PT-O{p}"), "O", t, s as u64, 97),
+                &mut out,
+            );
+        }
+    }
+    let others: Vec<_> = out
+        .iter()
+        .filter(|a| a.rule == "device_silent" && a.patient_id != "PT-F")
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+    let f = events(&out, "PT-F", "device_silent");
+    assert_eq!(f.len(), 2, "PT-F itself was silent, then resumed: {f:?}");
+}
+
 /// State dropped for a patient whose device has gone quiet must not announce that the patient
 /// recovered: an alarm still open stays open.
 #[test]
