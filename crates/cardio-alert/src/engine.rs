@@ -13,8 +13,9 @@
 //!
 //! - **Order within a patient** is the device's `seq`: a reading with a higher `seq` is the next one
 //!   even if its `ts` is earlier (a clock set back), `seq` 0 after a higher one, or a lower `seq` at a
-//!   later `ts`, is a restarted device; only a lower `seq` at an earlier `ts` is a late (reordered)
-//!   record, which is scored but moves no alarm (docs/spec.md §3).
+//!   later `ts`, is a restarted device (whose clock, which a restart may have reset, counts as
+//!   right from then on); only a lower `seq` at an earlier `ts` is a late (reordered) record,
+//!   which is scored but moves no alarm (docs/spec.md §3).
 //! - **Each patient has its own clock** for condition delays, clearing holds, latches, NEWS2
 //!   carry-forward and the SpO2 artifact hold. It advances by the device's own `ts` difference
 //!   between two readings while that difference is believable: not negative, and no more than
@@ -162,7 +163,7 @@ fn arrival(p: &Patient, seq: u64, ts: i64, device_hash: u64) -> Arrival {
         }
     } else if ts > p.last_ts || (seq == 0 && p.seq > 0) {
         // Counting again from a lower seq later, or from 0 at any time: the device restarted.
-        Arrival::Next { seq_step: 1 }
+        Arrival::Restart
     } else {
         Arrival::Late
     }
@@ -195,10 +196,12 @@ pub struct Full {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Arrival {
     New,
-    /// The next reading of the current device, `seq_step` after the previous one (1 for a restart).
+    /// The next reading of the current device, `seq_step` after the previous one.
     Next {
         seq_step: u64,
     },
+    /// The current device counting again from a lower `seq` (it restarted).
+    Restart,
     /// The first reading of a device that takes over from another.
     NewDevice,
     Late,
@@ -381,7 +384,7 @@ impl Engine {
         match arrival {
             Arrival::Duplicate => stats.duplicates += 1,
             Arrival::Late => stats.late += 1,
-            Arrival::New | Arrival::Next { .. } | Arrival::NewDevice => {}
+            Arrival::New | Arrival::Next { .. } | Arrival::Restart | Arrival::NewDevice => {}
         }
         let fresh = !matches!(arrival, Arrival::Late | Arrival::Duplicate);
         // The patient's clock for this reading: a late record sits as far before the latest as
@@ -438,8 +441,9 @@ impl Engine {
                 p.device_hash = device_hash;
             }
             p.clock += advance;
-            if arrival == Arrival::NewDevice {
-                // A new device's clock is its own: only its later steps are skew.
+            if matches!(arrival, Arrival::NewDevice | Arrival::Restart) {
+                // A new or restarted device's clock is what it is (a restart may well have
+                // reset it): only its later steps are skew.
                 p.clock_base = now - p.clock;
             }
             p.seq = v.seq;

@@ -144,6 +144,31 @@ fn a_device_restarting_at_seq_0_with_its_clock_set_back_does_not_silence_its_pat
     assert!(events(&out, "PT-R", "device_silent").is_empty());
 }
 
+/// Two days of a ward replayed back to back (`cat day1.jsonl day2.jsonl`): every monitor starts
+/// again at seq 0 a day later. That is a restart, not a clock fault: no clock_skew, and the
+/// second day alarms as the first did.
+#[test]
+fn two_days_replayed_back_to_back_raise_no_clock_skew() {
+    let mut e = Engine::new(Config::defaults());
+    let mut out = vec![];
+    for day in 0..2i64 {
+        for s in 0..400i64 {
+            let t = T0 + day * 24 * HOUR + s * 1000;
+            for p in 0..4 {
+                let spo2 = if p == 0 { desat(s, 100, 300, 80) } else { 97 };
+                let v = reading(&format!("PT-{p}"), &format!("MON-{p}"), t, s as u64, spo2);
+                e.on_vitals(&v, &mut out);
+            }
+        }
+    }
+    assert!(out.iter().all(|a| a.rule != "clock_skew"), "{out:?}");
+    let raised: Vec<_> = events(&out, "PT-0", "spo2_desat")
+        .into_iter()
+        .filter(|x| x.0 == AlertState::Raised)
+        .collect();
+    assert_eq!(raised.len(), 2, "once a day: {raised:?}");
+}
+
 /// Two Kafka partitions caught up at different speeds: one arrives 2 min behind the other, readings
 /// interleaved. Nobody is silent, so no technical alarm may be raised.
 #[test]
