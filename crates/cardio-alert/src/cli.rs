@@ -58,7 +58,7 @@ pub struct StageArgs {
     #[arg(long, value_name = "SECONDS")]
     pub evict_after: Option<f64>,
 
-    /// The most patients whose alarm state is held (about 1.6 KB each), so that a flood of bogus
+    /// The most patients whose alarm state is held (about 1.3 KB each), so that a flood of bogus
     /// patient ids cannot exhaust memory. When it is reached, readings of further new patients are
     /// passed on unchanged but NOT scored (no NEWS2, no alarms) until patients silent for
     /// --evict-after are dropped; one stderr line says so (at most every 10 min of stream time).

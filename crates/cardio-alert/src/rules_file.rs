@@ -18,9 +18,10 @@ pub const DEFAULT_CARRY_BP_S: f64 = 3600.0;
 pub const DEFAULT_CARRY_TEMP_S: f64 = 3600.0;
 /// A patient with no reading for this long (event time) is forgotten, so state stays bounded.
 pub const DEFAULT_EVICT_AFTER_S: f64 = 3600.0;
-/// Patients whose state the engine holds at most (`--max-patients`). At about 1.6 KB each (README,
-/// `bench/alert-memory.sh`) 200,000 patients take some 320 MB: ten times the largest ward stream
-/// cardio-alert is built for, and still a bound when a broken gateway invents a patient id a line.
+/// Patients whose state the engine holds at most (`--max-patients`). At 1.3 KB each
+/// (`bench/alert-memory.sh`: 255 MB peak RSS at 200,000 patients) that is twenty times the largest
+/// ward stream cardio-alert is built for (10,000 patients), and still a bound when a broken gateway
+/// invents a patient id a line.
 pub const DEFAULT_MAX_PATIENTS: usize = 200_000;
 /// A fall of SpO2 by this many % from one reading to the next (≤ 2 s apart) is faster than an
 /// averaging oximeter displays a real desaturation (4–16 s averaging, SPEC.md 4; a simulated acute
