@@ -102,6 +102,34 @@ fn one_device_dated_three_hours_ahead_silences_no_alarm_of_another_patient_or_it
     assert_eq!(e.stats.evicted, 0);
 }
 
+/// The same with a clock that stays 3 h ahead from the jump on (a monitor switched to local time
+/// written with `Z`): its own alarms go on, the other patient's are untouched, and `clock_skew`
+/// stays raised while its clock is wrong.
+#[test]
+fn a_device_clock_that_stays_three_hours_ahead_silences_nothing() {
+    let mut e = Engine::new(Config::defaults());
+    let mut out = vec![];
+    for s in 0..2000i64 {
+        let t = T0 + s * 1000;
+        let j_ts = if s >= 100 { t + 3 * HOUR } else { t };
+        let spo2 = desat(s, 300, 300 + 19 * 60, 70);
+        e.on_vitals(&reading("PT-J", "MON-J", j_ts, s as u64, spo2), &mut out);
+        let d = reading("PT-D", "MON-D", t, s as u64, desat(s, 200, 1600, 80));
+        e.on_vitals(&d, &mut out);
+    }
+    let j = events(&out, "PT-J", "spo2_desat");
+    assert_eq!(j.first().map(|x| x.0), Some(AlertState::Raised), "{j:?}");
+    let d = events(&out, "PT-D", "spo2_desat");
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(
+        d[1].1 >= T0 + 1600 * 1000,
+        "cleared while still below 85 %: {d:?}"
+    );
+    let skew = events(&out, "PT-J", "clock_skew");
+    assert_eq!(skew.len(), 1, "{skew:?}");
+    assert!(out.iter().all(|a| a.rule != "device_silent"), "{out:?}");
+}
+
 /// A monitor whose clock is set back an hour (seq goes on) keeps alarming on its own time.
 #[test]
 fn a_device_clock_stepping_back_an_hour_does_not_silence_its_patient() {
