@@ -292,6 +292,54 @@ fn eviction_never_sends_a_cleared_for_an_alarm_still_open() {
     );
 }
 
+/// At `--max-patients`, a patient silent for `--evict-after` is forgotten even with an alarm open,
+/// without a `cleared`, and the room goes to the next new patient; before that, the new patient's
+/// readings are passed on unscored.
+#[test]
+fn at_max_patients_a_silent_patient_makes_room_without_a_false_cleared() {
+    let cfg = cardio_alert::rules_file::Config::build_with(
+        &cardio_alert::rules_file::RulesFile {
+            defaults: true,
+            ..Default::default()
+        },
+        &cardio_alert::rules_file::Overrides {
+            evict_after_s: Some(120.0),
+            max_patients: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut e = Engine::new(cfg);
+    let mut out = vec![];
+    let mut scored_c = vec![];
+    for s in 0..400i64 {
+        let t = T0 + s * 1000;
+        if s < 60 {
+            let v = reading("PT-A", "MON-A", t, s as u64, desat(s, 0, 60, 80));
+            assert!(e.on_vitals(&v, &mut out).is_some());
+        }
+        e.on_vitals(&reading("PT-B", "MON-B", t, s as u64, 97), &mut out);
+        if s >= 100 {
+            let c = reading("PT-C", "MON-C", t, s as u64, 97);
+            scored_c.push(e.on_vitals(&c, &mut out).is_some());
+        }
+    }
+    assert_eq!(
+        events(&out, "PT-A", "spo2_desat").len(),
+        1,
+        "raised, never cleared"
+    );
+    assert_eq!(e.stats.evicted_with_open_alarm, 1);
+    let first = scored_c
+        .iter()
+        .position(|&x| x)
+        .expect("PT-C scored once there is room");
+    assert!(first > 0, "PT-C was turned away while PT-A was held");
+    assert!(scored_c[first..].iter().all(|&x| x));
+    assert_eq!(e.stats.unscored, first as u64);
+    assert!(e.full.is_some(), "the stage is told once");
+}
+
 /// A seq counter that jumps to 2^64 − 1 (corrupt, or re-based) is not thousands of trillions of lost
 /// readings, and counting never wraps.
 #[test]
