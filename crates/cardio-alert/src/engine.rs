@@ -2,8 +2,9 @@
 //! rule), NEWS2 per reading, the dispatch of each reading to the rules, the stream clock that
 //! raises `device_silent`, and the eviction of patients who have gone quiet.
 //!
-//! Every decision is a function of the input alone (event times and arrival order, never the wall
-//! clock), so a replay of the same bytes gives the same alerts, in the same order, with the same ids.
+//! Every decision is a function of the input alone (event times and arrival order, never the
+//! wall clock), so a replay of the same bytes gives the same alerts, in the same order, with the
+//! same ids.
 //!
 //! # Time: one clock per patient, and a stream clock no device can drag
 //!
@@ -11,30 +12,43 @@
 //! clock must never silence an alarm, its own patient's or anyone else's, so no decision compares
 //! the `ts` of two different devices:
 //!
-//! - **Order within a patient** is the device's `seq`: a reading with a higher `seq` is the next one
-//!   even if its `ts` is earlier (a clock set back), `seq` 0 after a higher one, or a lower `seq` at a
-//!   later `ts`, is a restarted device (whose clock, which a restart may have reset, counts as
-//!   right from then on); only a lower `seq` at an earlier `ts` is a late (reordered) record,
-//!   which is scored but moves no alarm (docs/spec.md §3).
+//! - **Order within a patient** is the device's `seq`: a reading with a higher `seq` is the next
+//!   one even if its `ts` is earlier (a clock set back); `seq` 0 after a higher one, or a lower
+//!   `seq` at a later `ts`, is a restarted device (whose clock, which a restart may have reset,
+//!   counts as right from then on); only a lower `seq` at an earlier `ts` is a late (reordered)
+//!   record, which is scored but moves no alarm (docs/spec.md §3).
 //! - **Each patient has its own clock** for condition delays, clearing holds, latches, NEWS2
 //!   carry-forward and the SpO2 artifact hold. It advances by the device's own `ts` difference
 //!   between two readings while that difference is believable: not negative, and no more than
 //!   [`CLOCK_STEP_TOLERANCE_MS`] beyond the time the stream has seen pass since the patient's
-//!   previous reading (or, when no other patient sent anything meanwhile, no more than
-//!   [`READING_GAP_MAX_MS`] per `seq` step; a device alone in the stream is believed). Otherwise the device's clock stepped: the patient's
-//!   clock advances by the stream's time instead, and the technical alarm `clock_skew` names the
-//!   device and the size of the step until its clock agrees again.
+//!   previous reading (when no other patient sent anything meanwhile: no more than
+//!   [`READING_GAP_MAX_MS`] per `seq` step; a device alone in the stream is believed). Otherwise
+//!   the device's clock stepped: the patient's clock advances by the stream's time instead, and
+//!   the technical alarm `clock_skew` names the device and the size of the step until its clock
+//!   agrees again. Alert records keep the reading's own `ts`; durations in messages and `alert_id`
+//!   use the patient's clock.
 //! - **The stream clock** (`device_silent`, eviction, the sweep) advances with the patients' own
 //!   progress: each patient has a place on it (the stream clock at its first reading, plus every
 //!   advance of its own clock since), and a reading moves the stream clock up to its patient's
 //!   place, by at most [`STREAM_STEP_MAX_MS`] while other patients are sending. So one reading
 //!   dated hours ahead moves it by nothing (its clock stepped, so its patient advances by the
 //!   stream's time), a device whose clock is minutes off moves it at the same rate as any other,
-//!   and a device that sends a backlog in a burst does not push it ahead. Silence is measured per patient on this clock from the patient's last arrival, so a
-//!   Kafka partition that arrives minutes behind another (a replica catching up a backlog) raises no
-//!   `device_silent` as long as its readings keep arriving. What arrival order alone cannot tell: a
-//!   partition that arrives in bursts longer than `device_silent`'s 30 s leaves the other
-//!   partition's patients without readings for that long, and they are reported silent.
+//!   and a device that sends a backlog in a burst does not push it ahead.
+//! - **Silence** is measured per patient on the stream clock from the patient's last arrival, so
+//!   a Kafka partition that arrives minutes behind another (a replica catching up a backlog)
+//!   raises no `device_silent` as long as its readings keep arriving.
+//! - **`seq` gaps** are lost readings only as far as the device can have sent them (at most
+//!   [`READINGS_PER_SECOND_MAX`] a second of its own clock, plus as many again); a larger jump (to
+//!   2^64 − 1, say) is a corrupt or re-based counter, reported as such and not counted. Counts
+//!   saturate.
+//!
+//! What arrival order alone cannot tell, and is not claimed: a partition that arrives in bursts
+//! longer than `device_silent`'s 30 s leaves the other partition's patients without readings that
+//! long, and they are reported silent; a device whose clock is wrong from its very first reading
+//! is consistent with itself (its alarms run right, its records are dated wrong) and raises no
+//! `clock_skew`; a jump of a device alone in the stream, or of under 15 min per `seq` step while
+//! no other patient sent anything, is believed; a device that sends no usable `seq` (always the
+//! same) is ordered by `ts` alone.
 //!
 //! # State that is dropped
 //!
