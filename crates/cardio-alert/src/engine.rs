@@ -82,8 +82,8 @@ const SWEEP_EVERY_MS: i64 = 1000;
 pub const CLOCK_STEP_TOLERANCE_MS: i64 = 60_000;
 
 /// With no other patient's reading in between to compare with, while other patients are still
-/// sending, the most one `seq` step may advance a device's clock: a monitor that measures NIBP alone
-/// sends every 5–15 min. A device alone in the stream (no other patient has sent for
+/// sending, the most one `seq` step may advance a device's clock: a monitor that measures NIBP
+/// alone sends every 5–15 min. A device alone in the stream (no other patient has sent for
 /// [`LIVE_WITHIN_MS`]) has nothing to compare with, and its clock is believed.
 pub const READING_GAP_MAX_MS: i64 = 15 * 60_000;
 
