@@ -11,7 +11,8 @@ use vitals_core::status::EXIT_STATUS_HELP;
 /// clock, so replaying a file gives the same alerts. Each patient's alarms run on its own device's
 /// clock, its readings ordered by `seq`; a device whose clock jumps or is set back raises the
 /// technical alarm clock_skew and can silence no alarm. Other record types pass through
-/// unchanged; bad lines are reported on stderr and passed on as `rejected` envelopes. One line per alert event on stderr, and a summary line at the end.
+/// unchanged; bad lines are reported on stderr and passed on as `rejected` envelopes. One line
+/// per alert event on stderr, and a summary line at the end.
 #[derive(Debug, Parser)]
 #[command(
     name = "cardio-alert",
