@@ -7,9 +7,12 @@ use vitals_core::status::EXIT_STATUS_HELP;
 
 /// Reads vitals records (JSON Lines) on stdin and writes them to stdout with NEWS2 added, each
 /// followed by the alert events (raised, escalated, cleared) it caused under the alarm rules of
-/// SPEC.md 3.2 or a rules file. Decisions use event time (`ts`), so replaying a file gives the same
-/// alerts. Other record types pass through unchanged; bad lines are reported on stderr and passed
-/// on as `rejected` envelopes. One line per alert event on stderr, and a summary line at the end.
+/// SPEC.md 3.2 or a rules file. Decisions use event time (`ts`) and arrival order, never the wall
+/// clock, so replaying a file gives the same alerts. Each patient's alarms run on its own device's
+/// clock, its readings ordered by `seq`; a device whose clock jumps or is set back raises the
+/// technical alarm clock_skew and can silence no alarm. Other record types pass through
+/// unchanged; bad lines are reported on stderr and passed on as `rejected` envelopes. One line
+/// per alert event on stderr, and a summary line at the end.
 #[derive(Debug, Parser)]
 #[command(
     name = "cardio-alert",
@@ -49,11 +52,19 @@ pub struct StageArgs {
     #[arg(long, value_name = "SECONDS")]
     pub carry_temp: Option<f64>,
 
-    /// Forget a patient after this many seconds of event time without a reading (open alarms are
-    /// closed with a `cleared` event), so memory stays bounded; 0 never forgets [default: 3600, or
-    /// the rules file's evict_after_s].
+    /// Forget a patient after this many seconds of stream time without a reading from them, so
+    /// memory stays bounded; 0 never forgets [default: 3600, or the rules file's evict_after_s].
+    /// A patient with an open alarm (other than device_silent or clock_skew) is kept until the
+    /// alarm clears, unless --max-patients is reached; forgetting never sends a `cleared`.
     #[arg(long, value_name = "SECONDS")]
     pub evict_after: Option<f64>,
+
+    /// The most patients whose alarm state is held (about 1.3 KB each), so that a flood of bogus
+    /// patient ids cannot exhaust memory. When it is reached, readings of further new patients are
+    /// passed on unchanged but NOT scored (no NEWS2, no alarms) until patients silent for
+    /// --evict-after are dropped; one stderr line says so (at most every 10 min of stream time).
+    #[arg(long, value_name = "N", default_value_t = crate::rules_file::DEFAULT_MAX_PATIENTS)]
+    pub max_patients: usize,
 
     /// No line per alert event or lost reading on stderr (the end summary line still prints).
     #[arg(long, short)]

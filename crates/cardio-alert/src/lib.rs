@@ -36,6 +36,7 @@ pub fn config(a: &StageArgs) -> anyhow::Result<Config> {
         carry_temp_s: a.carry_temp,
         evict_after_s: a.evict_after,
         no_delays: a.no_delays,
+        max_patients: Some(a.max_patients),
     };
     match &a.rules {
         Some(path) => Config::load(path, &over),

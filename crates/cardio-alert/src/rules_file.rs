@@ -18,6 +18,11 @@ pub const DEFAULT_CARRY_BP_S: f64 = 3600.0;
 pub const DEFAULT_CARRY_TEMP_S: f64 = 3600.0;
 /// A patient with no reading for this long (event time) is forgotten, so state stays bounded.
 pub const DEFAULT_EVICT_AFTER_S: f64 = 3600.0;
+/// Patients whose state the engine holds at most (`--max-patients`). At 1.3 KB each
+/// (`bench/alert-memory.sh`: 255 MB peak RSS at 200,000 patients) that is twenty times the largest
+/// ward stream cardio-alert is built for (10,000 patients), and still a bound when a broken gateway
+/// invents a patient id a line.
+pub const DEFAULT_MAX_PATIENTS: usize = 200_000;
 /// A fall of SpO2 by this many % from one reading to the next (≤ 2 s apart) is faster than an
 /// averaging oximeter displays a real desaturation (4–16 s averaging, SPEC.md 4; a simulated acute
 /// hypoxia falls about 0.1 %/s): motion artifact. On cardio-sim's artifact-free readings a 1 s fall
@@ -213,6 +218,8 @@ pub struct Config {
     /// news2_single_3 raises only for a 3 that no raised threshold alarm on the same vital
     /// already announces (see [`DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`]).
     pub single_three_skips_alarmed: bool,
+    /// Readings of new patients beyond this many held are passed on unscored.
+    pub max_patients: usize,
 }
 
 /// Command-line settings that win over the file's.
@@ -223,6 +230,7 @@ pub struct Overrides {
     pub evict_after_s: Option<f64>,
     /// The naive baseline: every delay, clearing hold and latch set to 0, no artifact hold.
     pub no_delays: bool,
+    pub max_patients: Option<usize>,
 }
 
 impl Config {
@@ -303,7 +311,7 @@ impl Config {
         let ms = |flag: Option<f64>, file: Option<f64>, default: f64, what: &str| {
             let v = flag.or(file).unwrap_or(default);
             if !(v.is_finite() && v >= 0.0) {
-                bail!("{what} must be a number of seconds ≥ 0, not {v}");
+                bail!("[settings] {what} must be a number of seconds ≥ 0, not {v}");
             }
             Ok((v * 1000.0).round() as i64)
         };
@@ -334,7 +342,7 @@ impl Config {
             {
                 _ if over.no_delays => 0,
                 p if (0.0..=100.0).contains(&p) => p.ceil() as i32,
-                p => bail!("spo2_artifact_drop_pct must be 0–100 %, not {p}"),
+                p => bail!("[settings] spo2_artifact_drop_pct must be 0–100 %, not {p}"),
             },
             spo2_hold_ms: ms(
                 None,
@@ -345,6 +353,10 @@ impl Config {
             single_three_skips_alarmed: s
                 .news2_single_3_skips_alarmed_vitals
                 .unwrap_or(DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS),
+            max_patients: match over.max_patients.unwrap_or(DEFAULT_MAX_PATIENTS) {
+                0 => bail!("--max-patients must be at least 1"),
+                n => n,
+            },
         })
     }
 
@@ -416,13 +428,45 @@ fn apply(rule: &mut Rule, o: &RuleOverride, no_delays: bool) -> anyhow::Result<(
     Ok(())
 }
 
+/// Every number of a rule, named as the rules file spells its place: `nan` or `inf` in any of them
+/// would switch the rule off or on for good without a word (`x < nan` never holds), so none may
+/// be anything but finite.
+fn numbers(r: &Rule) -> Vec<(String, f64)> {
+    let mut out = vec![
+        ("delay_s".to_owned(), r.delay_s),
+        ("clear_hold_s".to_owned(), r.clear_hold_s),
+        ("latch_s".to_owned(), r.latch_s),
+    ];
+    match &r.trigger {
+        Trigger::Threshold { when, clear, .. } => {
+            out.push(("when.limit".to_owned(), when.limit));
+            out.push(("clear.limit".to_owned(), clear.limit));
+        }
+        Trigger::DeviceSilent { after_s } => out.push(("after_s".to_owned(), *after_s)),
+        Trigger::News2SingleThree
+        | Trigger::News2Range { .. }
+        | Trigger::SensorFault
+        | Trigger::ClockSkew => {}
+    }
+    for (i, e) in r.escalate.iter().enumerate() {
+        out.push((format!("escalate[{i}].when.limit"), e.when.limit));
+        out.push((format!("escalate[{i}].after_s"), e.after_s));
+    }
+    out
+}
+
 fn check_rule(r: &Rule) -> anyhow::Result<()> {
+    for (what, v) in numbers(r) {
+        if !v.is_finite() {
+            bail!("rule `{}`: {what} must be a finite number, not {v}", r.name);
+        }
+    }
     for (what, v) in [
         ("delay_s", r.delay_s),
         ("clear_hold_s", r.clear_hold_s),
         ("latch_s", r.latch_s),
     ] {
-        if !(v.is_finite() && v >= 0.0) {
+        if v < 0.0 {
             bail!("rule `{}`: {what} must be ≥ 0, not {v}", r.name);
         }
     }

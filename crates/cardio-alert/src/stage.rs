@@ -151,9 +151,24 @@ impl<W: Write, E: Write> Sink<'_, W, E> {
             alerts,
             scratch,
         } = self;
-        let n = engine.on_vitals(v, alerts);
-        write_vitals(writer, scratch, line, v, n)?;
+        match engine.on_vitals(v, alerts) {
+            Some(n) => write_vitals(writer, scratch, line, v, n)?,
+            // Past --max-patients: passed on as it came, unscored.
+            None => writer
+                .write_line(line)
+                .context("cannot write standard output")?,
+        }
         counts.vitals_out += 1;
+        if let Some(f) = engine.full.take() {
+            // Said even with --quiet: readings go unscored.
+            writeln!(
+                err,
+                "{PROGRAM}: {} --max-patients {} reached: readings of new patients (first: {}) are \
+                 passed on unchanged and not scored until patients silent for --evict-after are \
+                 forgotten",
+                f.ts, f.max_patients, f.patient_id
+            )?;
+        }
         for a in alerts.drain(..) {
             writer
                 .write_record(&a)
@@ -167,16 +182,30 @@ impl<W: Write, E: Write> Sink<'_, W, E> {
             for g in engine.gaps.drain(..) {
                 counts.gap_reports += 1;
                 if counts.gap_reports <= GAPS_REPORTED {
-                    writeln!(
-                        err,
-                        "{PROGRAM}: {} {} {}: {} reading{} lost (seq {} onwards)",
-                        g.ts,
-                        g.patient_id,
-                        g.device_id,
-                        g.lost,
-                        if g.lost == 1 { "" } else { "s" },
-                        g.from_seq
-                    )?;
+                    if g.counted {
+                        writeln!(
+                            err,
+                            "{PROGRAM}: {} {} {}: {} reading{} lost (seq {} onwards)",
+                            g.ts,
+                            g.patient_id,
+                            g.device_id,
+                            g.lost,
+                            if g.lost == 1 { "" } else { "s" },
+                            g.from_seq
+                        )?;
+                    } else {
+                        writeln!(
+                            err,
+                            "{PROGRAM}: {} {} {}: seq jumped by {} from {}, more than the device \
+                             can have sent since its previous reading: a corrupt or re-based \
+                             counter, not counted as lost readings",
+                            g.ts,
+                            g.patient_id,
+                            g.device_id,
+                            g.lost.saturating_add(1),
+                            g.from_seq.saturating_sub(1)
+                        )?;
+                    }
                     if counts.gap_reports == GAPS_REPORTED {
                         writeln!(
                             err,

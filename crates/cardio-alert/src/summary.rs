@@ -77,6 +77,20 @@ pub fn write_end<E: Write>(
     if voice.summary {
         write_table(err, engine)?;
     }
+    // Faults that are rare enough to be worth a line of their own when they happened.
+    if s.seq_jumps + s.clock_steps + s.unscored + s.evicted_with_open_alarm > 0 {
+        writeln!(
+            err,
+            "{PROGRAM}: {} seq jumps (corrupt or re-based counters, not counted as lost); {} readings \
+             from a device whose clock had stepped; {} readings of new patients not scored \
+             (--max-patients {}); {} patients forgotten with an alarm still open",
+            s.seq_jumps,
+            s.clock_steps,
+            s.unscored,
+            engine.config().max_patients,
+            s.evicted_with_open_alarm,
+        )?;
+    }
     let total: u64 = raised.iter().sum();
     writeln!(
         err,

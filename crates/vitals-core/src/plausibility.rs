@@ -71,8 +71,15 @@ pub fn gate(vital: Vital) -> Gate {
     Gate { min, max }
 }
 
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 {
+/// A number for a message, at most about 25 characters whatever it is: whole numbers without a
+/// fraction, others in their shortest exact form, and anything of a billion or more (or below a
+/// thousandth) in exponent form. A device can send a temperature of 1e308, which `{:.0}` would write
+/// as 309 digits.
+pub fn fmt_num(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() || a >= 1e9 || (a != 0.0 && a < 1e-3) {
+        format!("{v:e}")
+    } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v}")
@@ -154,6 +161,19 @@ mod tests {
             v.temperature_c = Some(t);
             assert_eq!(check(&v).is_empty(), ok, "T {t}");
         }
+    }
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(fmt_num(72.0), "72");
+        assert_eq!(fmt_num(36.6), "36.6");
+        assert_eq!(fmt_num(1e308), "1e308");
+        assert_eq!(fmt_num(-1.5e300), "-1.5e300");
+        assert_eq!(fmt_num(f64::INFINITY), "inf");
+        let mut v = reading();
+        v.temperature_c = Some(1e308);
+        let text = check(&v)[0].describe();
+        assert_eq!(text, "Temp 1e308 outside the plausible range 25–45");
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub enum Trigger {
     DeviceSilent { after_s: f64 },
     /// An implausible value (SPEC.md 3.3); clears on the next plausible reading.
     SensorFault,
+    /// The device's clock stepped (jumped ahead, or was set back) by more than the engine tolerates
+    /// between two of its readings: its `ts` no longer agree with the time the stream has seen
+    /// pass. Clears when its clock agrees again.
+    ClockSkew,
 }
 
 /// Raise the priority while the condition worsens past a further limit, or persists.
@@ -168,8 +172,9 @@ fn rule(name: &str, kind: AlertKind, priority: Priority, trigger: Trigger) -> Ru
 /// keeps the clear event timely enough to tell the station that the patient has recovered.
 pub const HIGH_PRIORITY_LATCH_S: f64 = 120.0;
 
-/// The defaults of SPEC.md 3.2, row for row; high-priority physiological threshold rules latch for
-/// [`HIGH_PRIORITY_LATCH_S`] (SPEC.md 3.2 gives no latch time).
+/// The defaults of SPEC.md 3.2, row for row, and the technical alarm `clock_skew` (a device whose
+/// clock stepped); high-priority physiological threshold rules latch for [`HIGH_PRIORITY_LATCH_S`]
+/// (SPEC.md 3.2 gives no latch time).
 #[rustfmt::skip]
 pub fn default_rules() -> Vec<Rule> {
     use AlertKind::*;
@@ -196,6 +201,7 @@ pub fn default_rules() -> Vec<Rule> {
         rule("news2_emergency", Physiological, High,   Trigger::News2Range { min: 7, max: None }),
         rule("device_silent",   Technical,     Medium, Trigger::DeviceSilent { after_s: 30.0 }),
         rule("sensor_fault",    Technical,     Low,    Trigger::SensorFault),
+        rule("clock_skew",      Technical,     Low,    Trigger::ClockSkew),
         threshold("battery_low",     Battery,         c(Lt, 20.0),   Low,      0.0,  c(Ge, 25.0),    0.0),
     ];
     for r in &mut rules {
@@ -237,10 +243,11 @@ mod tests {
             "device_silent",
             "sensor_fault",
             "battery_low",
+            "clock_skew",
         ] {
             assert_eq!(names.iter().filter(|x| *x == n).count(), 1, "{n}");
         }
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 19);
     }
 
     #[test]
