@@ -308,15 +308,21 @@ pub fn validate_writer_id(id: &str) -> Result<(), String> {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && id != COMPACTED_WRITER;
+        && id != COMPACTED_WRITER
+        && id != COMPACT_STAGING;
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "writer id `{id}` must be 1–32 letters, digits, `-` or `_` (and not `{COMPACTED_WRITER}`)"
+            "writer id `{id}` must be 1–32 letters, digits, `-` or `_` (and not \
+             `{COMPACTED_WRITER}` or `{COMPACT_STAGING}`)"
         ))
     }
 }
+
+/// The folder under `_archive/` where `compact` stages merged days; a writer's state folder has
+/// the same parent, so this name is not a writer id.
+pub const COMPACT_STAGING: &str = "compact";
 
 /// The writer id under which `compact` publishes merged files.
 pub const COMPACTED_WRITER: &str = "compacted";
@@ -510,7 +516,15 @@ mod tests {
         );
         assert_eq!(parse_file_name("part-x.jsonl"), FileName::Other);
         assert!(validate_writer_id("ward-7_b").is_ok());
-        for bad in ["", "../x", "a/b", "compacted", &"x".repeat(33), "é"] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "compacted",
+            "compact",
+            &"x".repeat(33),
+            "é",
+        ] {
             assert!(validate_writer_id(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_folder("date=2026-11-28"), Some(20_785));

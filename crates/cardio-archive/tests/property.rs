@@ -95,6 +95,7 @@ fn feed(lake: &std::path::Path, lines: &[Vec<u8>], max_records: u64) -> u8 {
             max_records,
             max_age: Duration::from_secs(3600),
         },
+        index_memory: 1 << 20,
         progress: false,
     };
     let (status, _) = archive(Cursor::new(input), &opts, Arc::new(AtomicBool::new(false))).unwrap();

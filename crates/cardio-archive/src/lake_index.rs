@@ -1,0 +1,285 @@
+//! The lake's own answer to "is this reading already here?", for the readings that the marks
+//! (`dedup.rs`) cannot call new: a replay, a device that restarted its seq, a clock that stepped.
+//!
+//! A reading is filed in the `vitals/date=D` folder of its event time, so everything that could
+//! match it is in that one folder. On the first question about a day the folder's published files
+//! are read once into a table of `key → fingerprint` (16 bytes per reading), where the key is a
+//! hash of the identity `(device_id, seq, ts)` and the fingerprint a hash of the line's exact
+//! bytes. The same key with the same fingerprint is the same record (a duplicate); the same key
+//! with another fingerprint is a different reading under an identity the lake already gives to
+//! another, which is quarantined rather than guessed about. Both hashes are seeded at random per
+//! process: crafted lines cannot make a reading collide with another on purpose, and nothing
+//! here is saved.
+//!
+//! Tables are kept while they fit in the memory budget (`--index-memory`); beyond it the least
+//! recently used days are dropped and read again when asked about. One day is always kept, even
+//! when it alone is over the budget (a warning says so): the answer must come from the lake.
+//!
+//! The caller publishes what it holds before a day is read (see `archive.rs`), so the folder holds
+//! every record filed so far; records filed afterwards into a table that is in memory are added
+//! to it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use vitals_core::{LineReader, Timestamp};
+
+use crate::partition::{Classified, Device, Identity, Partition, Table, classify};
+use crate::recovery::file_names;
+
+/// Memory per reading in a day's table (a key and a fingerprint).
+const ENTRY_BYTES: usize = 16;
+
+/// What the lake says about a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not in the lake: file it.
+    New,
+    /// This very record is in the lake: skip it.
+    Archived,
+    /// Another reading with the same `(device_id, seq, ts)` is in the lake: quarantine it.
+    Conflict,
+}
+
+struct DayTable {
+    /// `(key, fingerprint)` of the published files, sorted by key.
+    read: Vec<(u64, u64)>,
+    /// Readings filed since the day was read.
+    added: HashMap<u64, u64>,
+    last_used: u64,
+}
+
+impl DayTable {
+    fn get(&self, key: u64) -> Option<u64> {
+        if let Some(fp) = self.added.get(&key) {
+            return Some(*fp);
+        }
+        let i = self.read.partition_point(|&(k, _)| k < key);
+        self.read
+            .get(i)
+            .filter(|&&(k, _)| k == key)
+            .map(|&(_, fp)| fp)
+    }
+
+    fn bytes(&self) -> usize {
+        // HashMap entries cost about twice their size with the table's spare room.
+        self.read.capacity() * ENTRY_BYTES + self.added.capacity() * ENTRY_BYTES * 2
+    }
+}
+
+/// The two hashes of a reading, seeded at random per process (see the module comment).
+#[derive(Debug, Clone, Copy)]
+pub struct ReadingHasher {
+    seed: u64,
+}
+
+impl Default for ReadingHasher {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        ReadingHasher {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x1dea_u64),
+        }
+    }
+}
+
+impl ReadingHasher {
+    /// The key of the identity `(device_id, seq, ts)` (ts in ms).
+    pub fn key(&self, device: &[u8], seq: u64, ts: i64) -> u64 {
+        let id = xxhash_rust::xxh3::xxh3_64_with_seed(device, self.seed);
+        let mut buf = [0u8; 24];
+        buf[..8].copy_from_slice(&id.to_le_bytes());
+        buf[8..16].copy_from_slice(&seq.to_le_bytes());
+        buf[16..].copy_from_slice(&ts.to_le_bytes());
+        xxhash_rust::xxh3::xxh3_64_with_seed(&buf, self.seed)
+    }
+
+    /// The fingerprint of a line's exact bytes.
+    pub fn fingerprint(&self, line: &[u8]) -> u64 {
+        xxhash_rust::xxh3::xxh3_64_with_seed(line, self.seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+/// Tables of the `vitals` days asked about, within a memory budget.
+pub struct LakeIndex {
+    lake: PathBuf,
+    budget: usize,
+    days: HashMap<i64, DayTable>,
+    clock: u64,
+    hasher: ReadingHasher,
+    /// Days read from the lake in this run (a day dropped and read again counts twice).
+    pub days_read: u64,
+    warned_over_budget: bool,
+}
+
+impl LakeIndex {
+    /// An index of `lake` that keeps its tables within `budget` bytes where it can.
+    pub fn new(lake: &Path, budget: usize) -> Self {
+        LakeIndex {
+            lake: lake.to_owned(),
+            budget,
+            days: HashMap::new(),
+            clock: 0,
+            hasher: ReadingHasher::default(),
+            days_read: 0,
+            warned_over_budget: false,
+        }
+    }
+
+    /// The hashes this index files readings under.
+    pub fn hasher(&self) -> ReadingHasher {
+        self.hasher
+    }
+
+    /// True when the day's table is in memory (asking about it reads nothing).
+    pub fn has(&self, day: i64) -> bool {
+        self.days.contains_key(&day)
+    }
+
+    /// What the lake holds under `key` on `day`, reading the day's folder if needed.
+    pub fn judge(&mut self, day: i64, key: u64, fingerprint: u64) -> Result<Verdict> {
+        self.clock += 1;
+        if !self.has(day) {
+            self.read_day(day)?;
+        }
+        let t = self.days.get_mut(&day).expect("read above");
+        t.last_used = self.clock;
+        Ok(match t.get(key) {
+            None => Verdict::New,
+            Some(fp) if fp == fingerprint => Verdict::Archived,
+            Some(_) => Verdict::Conflict,
+        })
+    }
+
+    /// Notes a reading just filed, so that the day's table, if in memory, stays the lake's.
+    pub fn filed(&mut self, day: i64, key: u64, fingerprint: u64) {
+        if let Some(t) = self.days.get_mut(&day) {
+            t.added.insert(key, fingerprint);
+        }
+    }
+
+    fn read_day(&mut self, day: i64) -> Result<()> {
+        let dir = Partition {
+            table: Table::Vitals,
+            day,
+        }
+        .dir(&self.lake);
+        let mut read = Vec::new();
+        if dir.is_dir() {
+            for name in file_names(&dir)? {
+                if name.ends_with(".jsonl") && !name.starts_with('.') {
+                    self.read_file(day, &dir.join(name), &mut read)?;
+                }
+            }
+        }
+        read.sort_unstable();
+        read.dedup();
+        read.shrink_to_fit();
+        self.days_read += 1;
+        self.days.insert(
+            day,
+            DayTable {
+                read,
+                added: HashMap::new(),
+                last_used: self.clock,
+            },
+        );
+        self.keep_to_budget(day);
+        Ok(())
+    }
+
+    fn read_file(&self, day: i64, path: &Path, out: &mut Vec<(u64, u64)>) -> Result<()> {
+        let f =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut reader = LineReader::new(f);
+        while let Some(line) = reader
+            .next_line()
+            .with_context(|| format!("cannot read {}", path.display()))?
+        {
+            // Lines that are not readings of this day are not this day's identities (`check`
+            // reports them).
+            let Classified::Original(filed) = classify(&line, Timestamp::from_millis(0)) else {
+                continue;
+            };
+            let Identity::Reading { device, seq, ts } = filed.identity else {
+                continue;
+            };
+            if filed.partition.table != Table::Vitals || filed.partition.day != day {
+                continue;
+            }
+            let id = match &device {
+                Device::InLine(r) => &line.bytes[r.clone()],
+                Device::Unescaped(s) => s.as_bytes(),
+            };
+            out.push((
+                self.hasher.key(id, seq, ts.millis()),
+                self.hasher.fingerprint(line.bytes),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Drops the least recently used tables other than `keep` until the rest fit the budget.
+    fn keep_to_budget(&mut self, keep: i64) {
+        loop {
+            let total: usize = self.days.values().map(DayTable::bytes).sum();
+            if total <= self.budget {
+                return;
+            }
+            let oldest = self
+                .days
+                .iter()
+                .filter(|(d, _)| **d != keep)
+                .min_by_key(|(_, t)| t.last_used)
+                .map(|(d, _)| *d);
+            match oldest {
+                Some(d) => {
+                    self.days.remove(&d);
+                }
+                None => {
+                    if !self.warned_over_budget {
+                        self.warned_over_budget = true;
+                        eprintln!(
+                            "cardio-archive: the lookup table of vitals/{} takes {} MiB, more \
+                             than --index-memory; it is kept anyway (raise --index-memory to \
+                             keep more days)",
+                            Partition {
+                                table: Table::Vitals,
+                                day: keep
+                            }
+                            .folder_name(),
+                            total >> 20
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_is_read_once_and_tables_beyond_the_budget_are_dropped_least_recent_first() {
+        let lake = tempfile::tempdir().unwrap();
+        let mut ix = LakeIndex::new(lake.path(), 0);
+        let h = ix.hasher();
+        let k = h.key(b"D", 1, 1000);
+        let fp = h.fingerprint(b"line");
+        assert_eq!(ix.judge(1, k, fp).unwrap(), Verdict::New);
+        ix.filed(1, k, fp);
+        assert_eq!(ix.judge(1, k, fp).unwrap(), Verdict::Archived);
+        assert_eq!(ix.judge(1, k, fp ^ 1).unwrap(), Verdict::Conflict);
+        assert_ne!(h.key(b"D", 1, 1001), k);
+        assert_ne!(h.key(b"D", 2, 1000), k);
+        assert_ne!(h.key(b"E", 1, 1000), k);
+        assert_eq!(ix.days_read, 1);
+        // A budget of 0 keeps only the day asked about last.
+        ix.judge(2, k, fp).unwrap();
+        assert!(ix.has(2) && !ix.has(1));
+        assert_eq!(ix.days_read, 2);
+    }
+}
