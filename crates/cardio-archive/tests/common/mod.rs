@@ -98,6 +98,21 @@ pub fn reading_counts(lake: &Path) -> BTreeMap<(String, u64), u32> {
     m
 }
 
+/// `(device_id, seq, ts)` → how often it is in the lake.
+pub fn identity_counts(lake: &Path) -> BTreeMap<(String, u64, String), u32> {
+    let mut m = BTreeMap::new();
+    for l in lake_lines(lake, "vitals") {
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        *m.entry((
+            v["device_id"].as_str().unwrap().to_owned(),
+            v["seq"].as_u64().unwrap(),
+            v["ts"].as_str().unwrap().to_owned(),
+        ))
+        .or_insert(0) += 1;
+    }
+    m
+}
+
 pub fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))
