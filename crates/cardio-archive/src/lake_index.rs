@@ -30,6 +30,8 @@ use crate::recovery::file_names;
 
 /// Memory per reading in a day's table (a key and a fingerprint).
 const ENTRY_BYTES: usize = 16;
+/// Readings filed into tables in memory between two looks at the budget.
+const CHECK_EVERY: u64 = 4096;
 
 /// What the lake says about a reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +111,7 @@ pub struct LakeIndex {
     hasher: ReadingHasher,
     /// Days read from the lake in this run (a day dropped and read again counts twice).
     pub days_read: u64,
+    filed_since_check: u64,
     warned_over_budget: bool,
 }
 
@@ -122,6 +125,7 @@ impl LakeIndex {
             clock: 0,
             hasher: ReadingHasher::default(),
             days_read: 0,
+            filed_since_check: 0,
             warned_over_budget: false,
         }
     }
@@ -151,10 +155,18 @@ impl LakeIndex {
         })
     }
 
-    /// Notes a reading just filed, so that the day's table, if in memory, stays the lake's.
+    /// Notes a reading just filed, so that the day's table, if in memory, stays the lake's. A
+    /// live stream into a day that is in memory grows its table, so the budget is checked every
+    /// [`CHECK_EVERY`] readings; a table dropped then is read again, with those readings, when
+    /// next asked about.
     pub fn filed(&mut self, day: i64, key: u64, fingerprint: u64) {
         if let Some(t) = self.days.get_mut(&day) {
             t.added.insert(key, fingerprint);
+            self.filed_since_check += 1;
+            if self.filed_since_check >= CHECK_EVERY {
+                self.filed_since_check = 0;
+                self.keep_to_budget(None);
+            }
         }
     }
 
@@ -184,7 +196,7 @@ impl LakeIndex {
                 last_used: self.clock,
             },
         );
-        self.keep_to_budget(day);
+        self.keep_to_budget(Some(day));
         Ok(())
     }
 
@@ -219,8 +231,9 @@ impl LakeIndex {
         Ok(())
     }
 
-    /// Drops the least recently used tables other than `keep` until the rest fit the budget.
-    fn keep_to_budget(&mut self, keep: i64) {
+    /// Drops the least recently used tables (other than `keep`, the day just read) until the rest
+    /// fit the budget.
+    fn keep_to_budget(&mut self, keep: Option<i64>) {
         loop {
             let total: usize = self.days.values().map(DayTable::bytes).sum();
             if total <= self.budget {
@@ -229,7 +242,7 @@ impl LakeIndex {
             let oldest = self
                 .days
                 .iter()
-                .filter(|(d, _)| **d != keep)
+                .filter(|(d, _)| Some(**d) != keep)
                 .min_by_key(|(_, t)| t.last_used)
                 .map(|(d, _)| *d);
             match oldest {
@@ -237,6 +250,8 @@ impl LakeIndex {
                     self.days.remove(&d);
                 }
                 None => {
+                    // Only the day just read is left (with no `keep`, nothing is).
+                    let Some(day) = keep else { return };
                     if !self.warned_over_budget {
                         self.warned_over_budget = true;
                         eprintln!(
@@ -245,7 +260,7 @@ impl LakeIndex {
                              keep more days)",
                             Partition {
                                 table: Table::Vitals,
-                                day: keep
+                                day
                             }
                             .folder_name(),
                             total >> 20
@@ -281,5 +296,10 @@ mod tests {
         ix.judge(2, k, fp).unwrap();
         assert!(ix.has(2) && !ix.has(1));
         assert_eq!(ix.days_read, 2);
+        // Readings filed into it count against the budget too.
+        for seq in 0..CHECK_EVERY {
+            ix.filed(2, h.key(b"D", seq, 0), fp);
+        }
+        assert!(!ix.has(2), "dropped, to be read again from the lake");
     }
 }
