@@ -17,7 +17,7 @@ use vitals_core::{LineReader, Timestamp};
 use crate::dedup::SeqSet;
 use crate::lake_index::ReadingHasher;
 use crate::lock::try_lock_exclusive;
-use crate::partition::{Classified, Device, FileName, Identity, Table, classify, parse_file_name};
+use crate::partition::{Classified, FileName, Identity, Table, classify, parse_file_name};
 use crate::progress::Progress;
 use crate::recovery::{file_names, partitions};
 
@@ -135,19 +135,15 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
                 counts[table_index(partition.table)] += 1;
                 match filed.identity {
                     Identity::Reading { device, seq, ts } => {
-                        let id = match device {
-                            Device::InLine(r) => {
-                                String::from_utf8_lossy(&line.bytes[r]).into_owned()
-                            }
-                            Device::Unescaped(s) => s,
-                        };
-                        devices.entry(id.clone()).or_default().insert_exact(seq);
-                        if !readings.insert(hasher.key(id.as_bytes(), seq, ts.millis())) {
+                        let id_bytes = device.bytes(line.bytes);
+                        let id = String::from_utf8_lossy(id_bytes).into_owned();
+                        if !readings.insert(hasher.key(id_bytes, seq, ts.millis())) {
                             f.problem(format!(
                                 "{}: reading ({id}, {seq}, {ts}) is in the lake twice",
                                 at()
                             ));
                         }
+                        devices.entry(id).or_default().insert_exact(seq);
                     }
                     Identity::Hash(h) => {
                         let seen = if partition.table == Table::Alerts {

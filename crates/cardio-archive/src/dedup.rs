@@ -108,11 +108,17 @@ pub struct IdHash {
 
 impl Default for IdHash {
     fn default() -> Self {
-        use std::hash::BuildHasher;
         IdHash {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+            seed: random_seed(),
         }
     }
+}
+
+/// A seed for in-memory hashes that differs per process (std's `RandomState` keys), so that
+/// nobody can craft input whose hashes collide.
+pub fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
 
 impl std::hash::BuildHasher for IdHash {

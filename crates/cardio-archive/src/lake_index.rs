@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use vitals_core::{LineReader, Timestamp};
 
-use crate::partition::{Classified, Device, Identity, Partition, Table, classify};
+use crate::dedup::random_seed;
+use crate::partition::{Classified, Identity, Partition, Table, classify};
 use crate::recovery::file_names;
 
 /// Memory per reading in a day's table (a key and a fingerprint).
@@ -78,9 +79,8 @@ pub struct ReadingHasher {
 
 impl Default for ReadingHasher {
     fn default() -> Self {
-        use std::hash::BuildHasher;
         ReadingHasher {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x1dea_u64),
+            seed: random_seed(),
         }
     }
 }
@@ -219,12 +219,8 @@ impl LakeIndex {
             if filed.partition.table != Table::Vitals || filed.partition.day != day {
                 continue;
             }
-            let id = match &device {
-                Device::InLine(r) => &line.bytes[r.clone()],
-                Device::Unescaped(s) => s.as_bytes(),
-            };
             out.push((
-                self.hasher.key(id, seq, ts.millis()),
+                self.hasher.key(device.bytes(line.bytes), seq, ts.millis()),
                 self.hasher.fingerprint(line.bytes),
             ));
         }

@@ -104,6 +104,16 @@ pub enum Device {
     Unescaped(String),
 }
 
+impl Device {
+    /// The id's UTF-8 bytes, given the line it was read from.
+    pub fn bytes<'a>(&'a self, line: &'a [u8]) -> &'a [u8] {
+        match self {
+            Device::InLine(r) => &line[r.clone()],
+            Device::Unescaped(s) => s.as_bytes(),
+        }
+    }
+}
+
 /// Hash identity of an alert event: one episode has one `raised`, one `cleared` and at most one
 /// `escalated` per priority step, so the priority tells the escalations apart.
 pub fn alert_identity(alert_id: &str, state: &str, priority: &str) -> u64 {

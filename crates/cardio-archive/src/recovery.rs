@@ -26,8 +26,8 @@ use vitals_core::{LineReader, Timestamp};
 use crate::dedup::Marks;
 use crate::lock::writer_dir;
 use crate::partition::{
-    Classified, Device, FileName, Identity, Partition, Table, classify, parse_file_name,
-    parse_folder, part_name,
+    Classified, FileName, Identity, Partition, Table, classify, parse_file_name, parse_folder,
+    part_name,
 };
 use crate::writer::{sync_dir, write_atomically};
 
@@ -152,11 +152,7 @@ pub fn mark_line(marks: &mut Marks, partition: Partition, line: &vitals_core::Li
     }
     match filed.identity {
         Identity::Reading { device, seq, .. } => {
-            let id = match &device {
-                Device::InLine(r) => &line.bytes[r.clone()],
-                Device::Unescaped(s) => s.as_bytes(),
-            };
-            marks.add_reading(id, seq);
+            marks.add_reading(device.bytes(line.bytes), seq);
         }
         Identity::Hash(h) if partition.table == Table::Alerts => {
             marks.insert_alert(h);
