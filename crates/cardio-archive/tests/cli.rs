@@ -330,6 +330,7 @@ fn help_explains_every_flag_with_defaults_and_the_exit_status() {
         "--max-records",
         "--max-age",
         "--writer-id",
+        "--index-memory",
         "./med_data_lake",
         "100000",
         "60s",
