@@ -43,8 +43,8 @@ pub struct Cli {
     pub writer_id: String,
 
     /// Memory, in MiB, for the tables of lake days that a replay's readings are looked up in
-    /// (16 bytes per reading of a day; least recently used days are dropped beyond it, and read
-    /// again when needed).
+    /// (20 to 40 bytes per reading of a day; least recently used days are dropped beyond it, and
+    /// read again when needed).
     #[arg(long = "index-memory", value_name = "MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub index_memory_mib: u64,

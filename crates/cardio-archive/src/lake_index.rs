@@ -3,7 +3,8 @@
 //!
 //! A reading is filed in the `vitals/date=D` folder of its event time, so everything that could
 //! match it is in that one folder. On the first question about a day the folder's published files
-//! are read once into a table of `key → fingerprint` (16 bytes per reading), where the key is a
+//! are read once (on one thread per core) into a hash table of `key → fingerprint` (about 20 to
+//! 40 bytes per reading, with the table's spare room), where the key is a
 //! hash of the identity `(device_id, seq, ts)` and the fingerprint a hash of the line's exact
 //! bytes. The same key with the same fingerprint is the same record (a duplicate); the same key
 //! with another fingerprint is a different reading under an identity the lake already gives to
@@ -29,8 +30,11 @@ use crate::dedup::random_seed;
 use crate::partition::{Classified, Identity, Partition, Table, classify};
 use crate::recovery::file_names;
 
-/// Memory per reading in a day's table (a key and a fingerprint).
-const ENTRY_BYTES: usize = 16;
+/// Memory per slot of a day's table: a key, a fingerprint and the hash table's control byte, with
+/// its spare room (at most 7 of 8 slots are used).
+const SLOT_BYTES: usize = 17 * 8 / 7;
+/// Threads that read a day's files at most.
+const MAX_READERS: usize = 4;
 /// Readings filed into tables in memory between two looks at the budget.
 const CHECK_EVERY: u64 = 4096;
 
@@ -45,29 +49,34 @@ pub enum Verdict {
     Conflict,
 }
 
+/// The keys are already seeded xxh3 hashes, evenly spread: hashing them again would only cost.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; this is the fallback for other types.
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Table64 = HashMap<u64, u64, std::hash::BuildHasherDefault<PassThrough>>;
+
 struct DayTable {
-    /// `(key, fingerprint)` of the published files, sorted by key.
-    read: Vec<(u64, u64)>,
-    /// Readings filed since the day was read.
-    added: HashMap<u64, u64>,
+    /// key → fingerprint of the readings in the day's folder, and of those filed since it was read.
+    readings: Table64,
     last_used: u64,
 }
 
 impl DayTable {
-    fn get(&self, key: u64) -> Option<u64> {
-        if let Some(fp) = self.added.get(&key) {
-            return Some(*fp);
-        }
-        let i = self.read.partition_point(|&(k, _)| k < key);
-        self.read
-            .get(i)
-            .filter(|&&(k, _)| k == key)
-            .map(|&(_, fp)| fp)
-    }
-
     fn bytes(&self) -> usize {
-        // HashMap entries cost about twice their size with the table's spare room.
-        self.read.capacity() * ENTRY_BYTES + self.added.capacity() * ENTRY_BYTES * 2
+        self.readings.capacity() * SLOT_BYTES
     }
 }
 
@@ -148,9 +157,9 @@ impl LakeIndex {
         }
         let t = self.days.get_mut(&day).expect("read above");
         t.last_used = self.clock;
-        Ok(match t.get(key) {
+        Ok(match t.readings.get(&key) {
             None => Verdict::New,
-            Some(fp) if fp == fingerprint => Verdict::Archived,
+            Some(&fp) if fp == fingerprint => Verdict::Archived,
             Some(_) => Verdict::Conflict,
         })
     }
@@ -161,7 +170,7 @@ impl LakeIndex {
     /// next asked about.
     pub fn filed(&mut self, day: i64, key: u64, fingerprint: u64) {
         if let Some(t) = self.days.get_mut(&day) {
-            t.added.insert(key, fingerprint);
+            t.readings.insert(key, fingerprint);
             self.filed_since_check += 1;
             if self.filed_since_check >= CHECK_EVERY {
                 self.filed_since_check = 0;
@@ -176,54 +185,60 @@ impl LakeIndex {
             day,
         }
         .dir(&self.lake);
-        let mut read = Vec::new();
+        let mut files = Vec::new();
         if dir.is_dir() {
             for name in file_names(&dir)? {
                 if name.ends_with(".jsonl") && !name.starts_with('.') {
-                    self.read_file(day, &dir.join(name), &mut read)?;
+                    files.push(dir.join(name));
                 }
             }
         }
-        read.sort_unstable();
-        read.dedup();
-        read.shrink_to_fit();
+        // The files are parsed on several threads (parsing is most of the work), each taking the
+        // next file not taken yet.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let hasher = self.hasher;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_READERS)
+            .min(files.len().max(1));
+        let parts: Vec<Result<Vec<(u64, u64)>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(path) = files.get(i) else {
+                                return Ok(out);
+                            };
+                            read_file(hasher, day, path, &mut out)?;
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a lake reading thread panicked")))
+                })
+                .collect()
+        });
+        let mut readings = Table64::default();
+        for part in parts {
+            let part = part?;
+            readings.reserve(part.len());
+            readings.extend(part);
+        }
         self.days_read += 1;
         self.days.insert(
             day,
             DayTable {
-                read,
-                added: HashMap::new(),
+                readings,
                 last_used: self.clock,
             },
         );
         self.keep_to_budget(Some(day));
-        Ok(())
-    }
-
-    fn read_file(&self, day: i64, path: &Path, out: &mut Vec<(u64, u64)>) -> Result<()> {
-        let f =
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let mut reader = LineReader::new(f);
-        while let Some(line) = reader
-            .next_line()
-            .with_context(|| format!("cannot read {}", path.display()))?
-        {
-            // Lines that are not readings of this day are not this day's identities (`check`
-            // reports them).
-            let Classified::Original(filed) = classify(&line, Timestamp::from_millis(0)) else {
-                continue;
-            };
-            let Identity::Reading { device, seq, ts } = filed.identity else {
-                continue;
-            };
-            if filed.partition.table != Table::Vitals || filed.partition.day != day {
-                continue;
-            }
-            out.push((
-                self.hasher.key(device.bytes(line.bytes), seq, ts.millis()),
-                self.hasher.fingerprint(line.bytes),
-            ));
-        }
         Ok(())
     }
 
@@ -267,6 +282,38 @@ impl LakeIndex {
             }
         }
     }
+}
+
+/// Adds the `(key, fingerprint)` of each reading of `day` in the file at `path` to `out`.
+fn read_file(
+    hasher: ReadingHasher,
+    day: i64,
+    path: &Path,
+    out: &mut Vec<(u64, u64)>,
+) -> Result<()> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = LineReader::new(f);
+    while let Some(line) = reader
+        .next_line()
+        .with_context(|| format!("cannot read {}", path.display()))?
+    {
+        // Lines that are not readings of this day are not this day's identities (`check`
+        // reports them).
+        let Classified::Original(filed) = classify(&line, Timestamp::from_millis(0)) else {
+            continue;
+        };
+        let Identity::Reading { device, seq, ts } = filed.identity else {
+            continue;
+        };
+        if filed.partition.table != Table::Vitals || filed.partition.day != day {
+            continue;
+        }
+        out.push((
+            hasher.key(device.bytes(line.bytes), seq, ts.millis()),
+            hasher.fingerprint(line.bytes),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
