@@ -224,10 +224,11 @@ impl LakeIndex {
                 })
                 .collect()
         });
-        let mut readings = Table64::default();
+        let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
+        // Sized once: growing would hold the old and the new table at the same time.
+        let mut readings =
+            Table64::with_capacity_and_hasher(parts.iter().map(Vec::len).sum(), Default::default());
         for part in parts {
-            let part = part?;
-            readings.reserve(part.len());
             readings.extend(part);
         }
         self.days_read += 1;
