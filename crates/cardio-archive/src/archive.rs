@@ -13,8 +13,9 @@ use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
-use crate::dedup::{Marks, Verdict};
+use crate::dedup::{Marks, Seen};
 use crate::intake::{Batch, BatchIdentity, Entry, Intake, Received};
+use crate::lake_index::{LakeIndex, Verdict};
 use crate::lock::lock_writer;
 use crate::partition::{Partition, STAGE, Table, validate_writer_id};
 use crate::progress::Progress;
@@ -32,6 +33,8 @@ pub struct Options {
     pub lake: PathBuf,
     pub writer_id: String,
     pub rolling: Rolling,
+    /// Memory budget (bytes) for the tables of lake days that readings are looked up in.
+    pub index_memory: usize,
     /// Draw the progress line (only sensible when stderr is a terminal).
     pub progress: bool,
 }
@@ -59,24 +62,30 @@ impl Summary {
 
 struct Run {
     marks: Marks,
+    /// The lake's answer for readings the marks cannot call new.
+    index: LakeIndex,
     writer: LakeWriter,
     publisher: Publisher,
     summary: Summary,
-    /// Readings quarantined because their device restarted its seq.
-    restarts: BadLines,
+    /// Bad lines, reported in input order: the batches arrive here in order, while the parsing
+    /// threads that found them finish in any order.
+    bad: BadLines,
 }
 
 impl Run {
-    fn file(&mut self, batch: &crate::intake::Batch) -> Result<()> {
+    fn file(&mut self, batch: &Batch) -> Result<()> {
         for e in &batch.entries {
+            if let Some(error) = &e.error {
+                self.bad.report(e.line, error);
+            }
             let table = e.partition.table;
             let new = match &e.identity {
                 BatchIdentity::Reading { device, seq, ts } => {
-                    match self.marks.insert_reading(batch.device(device), *seq, *ts) {
+                    match self.judge_reading(batch, e, batch.device(device), *seq, *ts)? {
                         Verdict::New => true,
                         Verdict::Archived => false,
-                        Verdict::SeqRestarted => {
-                            self.quarantine_restart(batch, e, *seq)?;
+                        Verdict::Conflict => {
+                            self.quarantine_conflict(batch, e, *seq)?;
                             continue;
                         }
                     }
@@ -101,23 +110,60 @@ impl Run {
         Ok(())
     }
 
-    /// A reading whose `(device_id, seq)` is in the lake with an earlier time: the device counts
-    /// again from an old seq. Filing it under vitals/ would break the identity and skipping it
-    /// would lose a real reading, so it goes to `_rejected/` with the reason, reported like a bad
-    /// line (status 1).
-    fn quarantine_restart(&mut self, batch: &Batch, e: &Entry, seq: u64) -> Result<()> {
-        let BatchIdentity::Reading { device, .. } = &e.identity else {
+    /// Whether a reading is new, a record already in the lake, or a conflict with one. A seq the
+    /// marks never saw is new without a look; any other is looked up in the lake's folder of its
+    /// day, after publishing what this writer holds so that the folder holds all it filed.
+    fn judge_reading(
+        &mut self,
+        batch: &Batch,
+        e: &Entry,
+        device: &[u8],
+        seq: u64,
+        ts: i64,
+    ) -> Result<Verdict> {
+        let day = e.partition.day;
+        let seen = self.marks.add_reading(device, seq);
+        if seen == Seen::Never && !self.index.has(day) {
+            return Ok(Verdict::New);
+        }
+        let hasher = self.index.hasher();
+        let key = hasher.key(device, seq, ts);
+        let fingerprint = hasher.fingerprint(batch.line(e));
+        let verdict = if seen == Seen::Never {
+            Verdict::New
+        } else {
+            if !self.index.has(day) {
+                self.publish()?;
+                self.publisher.wait()?;
+            }
+            self.index.judge(day, key, fingerprint)?
+        };
+        if verdict == Verdict::New {
+            self.index.filed(day, key, fingerprint);
+        }
+        Ok(verdict)
+    }
+
+    /// A reading whose `(device_id, seq, ts)` is in the lake with other bytes: a device whose
+    /// clock reset to the same instant after a restart, say. Filing it under vitals/ would give
+    /// two readings one identity and skipping it would lose a real reading, so it goes to
+    /// `_rejected/` with the reason, reported like a bad line (status 1). Its own identity there
+    /// is its exact bytes, so a replay keeps it once.
+    fn quarantine_conflict(&mut self, batch: &Batch, e: &Entry, seq: u64) -> Result<()> {
+        let BatchIdentity::Reading { device, ts, .. } = &e.identity else {
             return Ok(());
         };
         let error = RecordError::Invalid {
             record_type: "vitals".into(),
             reason: format!(
-                "device `{}` seq {seq} is already in the lake with an earlier time: the device \
-                 restarted its seq (give it a new device_id); kept in _rejected/, not in vitals/",
-                String::from_utf8_lossy(batch.device(device))
+                "device `{}` seq {seq} at {} is already in the lake as a different reading \
+                 (the same device_id, seq and ts with other values); kept in _rejected/, not in \
+                 vitals/",
+                String::from_utf8_lossy(batch.device(device)),
+                Timestamp::from_millis(*ts)
             ),
         };
-        self.restarts.report(e.line, &error);
+        self.bad.report(e.line, &error);
         let now = Timestamp::now();
         let envelope = Rejected::new(STAGE, e.line, error.to_string(), batch.line(e), false, now);
         if !self.marks.insert_rejected(envelope.content_hash()) {
@@ -163,7 +209,8 @@ pub fn archive(
     let (ckpt_lake, ckpt_writer) = (lake.to_owned(), opts.writer_id.clone());
     let publisher = Publisher::start(move |text| write_checkpoint(&ckpt_lake, &ckpt_writer, text))?;
     let mut run = Run {
-        restarts: BadLines::new("cardio-archive"),
+        bad: BadLines::new("cardio-archive"),
+        index: LakeIndex::new(lake, opts.index_memory),
         publisher,
         writer: LakeWriter::new(lake, &opts.writer_id, recovered.next_file, opts.rolling),
         marks: recovered.marks,
@@ -216,9 +263,8 @@ pub fn archive(
     run.publisher.finish()?;
     progress.finish();
     run.summary.files = run.writer.published_files();
-    let (lines, bad) = intake.counts();
-    run.summary.lines = lines.unwrap_or(0);
-    run.summary.bad = bad + run.restarts.count();
+    run.summary.lines = intake.lines().unwrap_or(0);
+    run.summary.bad = run.bad.count();
     if let Some(e) = intake.take_error() {
         return Err(e).context("cannot read standard input");
     }

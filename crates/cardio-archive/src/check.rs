@@ -1,11 +1,11 @@
 //! `cardio-archive check`: the lake's owner asks "is everything in order?" (issue 5).
 //!
 //! Wrong (exit status 1): a published line that does not parse or sits in the wrong partition, a
-//! record identity found twice, a folder readers would misread, or hidden in-progress files while
+//! record identity found twice (for readings `(device_id, seq, ts)`, see `lake_index.rs`), a folder readers would misread, or hidden in-progress files while
 //! no writer runs (a crash that a restart of the archive will salvage). Listed but not wrong: gaps
 //! in `seq` per device (readings lost upstream) and files in progress of a running writer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -15,8 +15,9 @@ use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{LineReader, Timestamp};
 
 use crate::dedup::SeqSet;
+use crate::lake_index::ReadingHasher;
 use crate::lock::try_lock_exclusive;
-use crate::partition::{Classified, Device, FileName, Identity, Table, classify, parse_file_name};
+use crate::partition::{Classified, FileName, Identity, Table, classify, parse_file_name};
 use crate::progress::Progress;
 use crate::recovery::{file_names, partitions};
 
@@ -50,6 +51,9 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     let mut leftovers = Vec::new();
     let mut staged: Vec<String> = Vec::new();
     let mut devices: HashMap<String, SeqSet> = HashMap::new();
+    // Reading identities as seeded 64-bit hashes: 8 bytes a reading instead of the id's text.
+    let hasher = ReadingHasher::default();
+    let mut readings: HashSet<u64> = HashSet::new();
     let mut alerts: HashMap<u64, String> = HashMap::new();
     let mut rejected: HashMap<u64, String> = HashMap::new();
     let (mut files, mut counts) = (0u64, [0u64; 3]);
@@ -130,19 +134,16 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
                 }
                 counts[table_index(partition.table)] += 1;
                 match filed.identity {
-                    Identity::Reading { device, seq, .. } => {
-                        let id = match device {
-                            Device::InLine(r) => {
-                                String::from_utf8_lossy(&line.bytes[r]).into_owned()
-                            }
-                            Device::Unescaped(s) => s,
-                        };
-                        if !devices.entry(id.clone()).or_default().insert_exact(seq) {
+                    Identity::Reading { device, seq, ts } => {
+                        let id_bytes = device.bytes(line.bytes);
+                        let id = String::from_utf8_lossy(id_bytes).into_owned();
+                        if !readings.insert(hasher.key(id_bytes, seq, ts.millis())) {
                             f.problem(format!(
-                                "{}: reading ({id}, {seq}) is in the lake twice",
+                                "{}: reading ({id}, {seq}, {ts}) is in the lake twice",
                                 at()
                             ));
                         }
+                        devices.entry(id).or_default().insert_exact(seq);
                     }
                     Identity::Hash(h) => {
                         let seen = if partition.table == Table::Alerts {

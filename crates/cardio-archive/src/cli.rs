@@ -42,6 +42,13 @@ pub struct Cli {
     #[arg(long, value_name = "ID", default_value = "main")]
     pub writer_id: String,
 
+    /// Memory, in MiB, for the tables of lake days that a replay's readings are looked up in
+    /// (20 to 40 bytes per reading of a day; least recently used days are dropped beyond it, and
+    /// read again when needed).
+    #[arg(long = "index-memory", value_name = "MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub index_memory_mib: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

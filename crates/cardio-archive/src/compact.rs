@@ -22,7 +22,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use vitals_core::status::EXIT_OK;
 
 use crate::lock::{state_dir, try_lock_exclusive};
-use crate::partition::{COMPACTED_WRITER, FileName, Table, parse_date, parse_file_name, part_name};
+use crate::partition::{
+    COMPACT_STAGING, COMPACTED_WRITER, FileName, Table, parse_date, parse_file_name, part_name,
+    validate_writer_id,
+};
 use crate::progress::Progress;
 use crate::recovery::{file_names, partitions, recover};
 use crate::writer::sync_dir;
@@ -85,14 +88,15 @@ pub fn compact(lake: &Path, before: &str, records_per_file: u64) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Writer ids with state in the lake or hidden files in it.
+/// Writer ids with state in the lake or hidden files in it (not the staging folder, whose name
+/// no writer may take).
 fn writers(lake: &Path) -> Result<BTreeSet<String>> {
     let mut ids = BTreeSet::new();
     if let Ok(entries) = fs::read_dir(state_dir(lake)) {
         for e in entries.flatten() {
             if e.path().is_dir() {
                 let id = e.file_name().to_string_lossy().into_owned();
-                if crate::partition::validate_writer_id(&id).is_ok() {
+                if validate_writer_id(&id).is_ok() {
                     ids.insert(id);
                 }
             }
@@ -101,7 +105,7 @@ fn writers(lake: &Path) -> Result<BTreeSet<String>> {
     for (_, dir) in partitions(lake)? {
         for name in file_names(&dir)? {
             if let FileName::InProgress { writer, .. } = parse_file_name(&name)
-                && crate::partition::validate_writer_id(&writer).is_ok()
+                && validate_writer_id(&writer).is_ok()
             {
                 ids.insert(writer);
             }
@@ -112,7 +116,7 @@ fn writers(lake: &Path) -> Result<BTreeSet<String>> {
 
 /// Where compact stages merged files: `_archive/compact`.
 pub fn compact_dir(lake: &Path) -> std::path::PathBuf {
-    state_dir(lake).join("compact")
+    state_dir(lake).join(COMPACT_STAGING)
 }
 
 /// Removes what an interrupted compact left in `_archive/compact` (see the module comment:

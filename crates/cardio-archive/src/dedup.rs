@@ -1,12 +1,16 @@
-//! Identities already in the lake, so that a replay adds nothing twice (issue 5, the Kafka Connect
-//! idea of exactly-once by identity rather than by trusting the input).
+//! What the lake already holds, as identities, so that a replay adds nothing twice (the Kafka
+//! Connect idea of exactly-once by identity rather than by trusting the input).
 //!
-//! - vitals: `(device_id, seq)`, kept per device as a short list of seq ranges. A device that
-//!   streams in order is one range (its high-water mark), so memory grows with devices, not with
-//!   records. Gaps (readings lost upstream, or a crash that lost the tail of one file) are extra
-//!   ranges, capped at [`MAX_RANGES_PER_DEVICE`]: past the cap the oldest gap is closed, like the
-//!   anti-replay window of IPsec (RFC 4303), and a reading that arrives that late is counted as
-//!   already archived.
+//! The identity of a reading is `(device_id, seq, ts)`: a device that restarts its count, or whose
+//! clock steps, sends other readings under the same `(device_id, seq)`, and those are readings to
+//! keep. The marks kept here are only a summary that answers "certainly new" quickly:
+//!
+//! - vitals: per device, the seqs that *may* be in the lake, as a short list of ranges. A device
+//!   that streams in order is one range (its high-water mark), so memory grows with devices, not
+//!   with records. Gaps (readings lost upstream, replays in another order) are extra ranges, capped
+//!   at [`MAX_RANGES_PER_DEVICE`]: past the cap the oldest gap is closed, which only makes the
+//!   summary less sure. A reading whose seq is outside the summary is new; one inside it is
+//!   looked up in the lake itself (`lake_index.rs`), which has the last word.
 //! - alerts: a hash of `(alert_id, state, priority)`; rejected lines: the hash of their exact bytes.
 //!   Both are rare (a few per patient-hour), 8 bytes each.
 //!
@@ -15,7 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-/// Enough for any realistic number of upstream gaps between two replays; bounds memory per device.
+/// Bounds memory per device; more gaps than this only send more readings to the lake lookup.
 pub const MAX_RANGES_PER_DEVICE: usize = 64;
 
 /// A set of sequence numbers as sorted, disjoint, non-adjacent inclusive ranges.
@@ -25,7 +29,8 @@ pub struct SeqSet {
 }
 
 impl SeqSet {
-    /// Adds `seq`; false when it was already there (or older than the window, see the module).
+    /// Adds `seq`; false when it may have been there already (it was, or it lies in a gap that
+    /// the cap closed, see the module).
     pub fn insert(&mut self, seq: u64) -> bool {
         self.insert_capped(seq, MAX_RANGES_PER_DEVICE)
     }
@@ -103,11 +108,17 @@ pub struct IdHash {
 
 impl Default for IdHash {
     fn default() -> Self {
-        use std::hash::BuildHasher;
         IdHash {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+            seed: random_seed(),
         }
     }
+}
+
+/// A seed for in-memory hashes that differs per process (std's `RandomState` keys), so that
+/// nobody can craft input whose hashes collide.
+pub fn random_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64)
 }
 
 impl std::hash::BuildHasher for IdHash {
@@ -132,57 +143,35 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
-/// What the lake holds of one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Device {
-    pub seqs: SeqSet,
-    /// Event time (ms) of the reading with the highest seq.
-    pub latest_ts: i64,
-}
-
-/// What to do with a reading.
+/// Whether the lake may already hold a reading with a device's seq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Not in the lake yet: file it.
-    New,
-    /// Already in the lake (a replay): skip it.
-    Archived,
-    /// Its seq is in the lake with an earlier time: the device restarted its count. Not a replay,
-    /// and not filed as a reading either (it would break the identity), so it is quarantined.
-    SeqRestarted,
+pub enum Seen {
+    /// The seq was never filed for this device: the reading is new.
+    Never,
+    /// It may have been: the lake has the last word.
+    Maybe,
 }
 
 /// Everything the lake already holds, as identities.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Marks {
-    /// Device id (its UTF-8 bytes) → seqs in the lake.
-    pub devices: HashMap<Box<[u8]>, Device, IdHash>,
+    /// Device id (its UTF-8 bytes) → seqs that may be in the lake.
+    pub devices: HashMap<Box<[u8]>, SeqSet, IdHash>,
     pub alerts: HashSet<u64>,
     pub rejected: HashSet<u64>,
 }
 
 impl Marks {
-    /// Records a reading; false when `(device, seq)` is already in the lake.
-    pub fn insert_reading(&mut self, device: &[u8], seq: u64, ts: i64) -> Verdict {
-        let d = match self.devices.get_mut(device) {
+    /// Adds a reading's seq to its device's summary and says whether it may have been there.
+    pub fn add_reading(&mut self, device: &[u8], seq: u64) -> Seen {
+        let seqs = match self.devices.get_mut(device) {
             Some(d) => d,
-            None => self.devices.entry(device.into()).or_insert(Device {
-                seqs: SeqSet::default(),
-                latest_ts: i64::MIN,
-            }),
+            None => self.devices.entry(device.into()).or_default(),
         };
-        let highest = d.seqs.ranges().last().map(|r| r.1);
-        if d.seqs.insert(seq) {
-            if highest.is_none_or(|h| seq > h) {
-                d.latest_ts = ts;
-            }
-            Verdict::New
-        } else if ts > d.latest_ts {
-            // Readings are in time order per device, so a replay of seq s has a time at most that
-            // of the highest seq; a later time means the device counts again from an old seq.
-            Verdict::SeqRestarted
+        if seqs.insert(seq) {
+            Seen::Never
         } else {
-            Verdict::Archived
+            Seen::Maybe
         }
     }
 
@@ -200,7 +189,7 @@ impl Marks {
         // Written on the filing thread after every round, so kept cheap: no sorting, and plain
         // ids (the normal case) are copied between quotes instead of going through serde.
         out.reserve(self.devices.len() * 40 + (self.alerts.len() + self.rejected.len()) * 19);
-        for (id, d) in &self.devices {
+        for (id, seqs) in &self.devices {
             out.push_str("d ");
             match std::str::from_utf8(id) {
                 Ok(plain)
@@ -217,8 +206,7 @@ impl Marks {
                     out.push_str(&serde_json::to_string(&id).expect("a string serialises"));
                 }
             }
-            let _ = write!(out, " @{}", d.latest_ts);
-            for (lo, hi) in d.seqs.ranges() {
+            for (lo, hi) in seqs.ranges() {
                 let _ = write!(out, " {lo}-{hi}");
             }
             out.push('\n');
@@ -238,16 +226,8 @@ impl Marks {
                 return false;
             };
             let tail = &rest[de.byte_offset()..];
-            let mut words = tail.split_ascii_whitespace();
-            let Some(Ok(latest_ts)) = words
-                .next()
-                .and_then(|w| w.strip_prefix('@'))
-                .map(str::parse::<i64>)
-            else {
-                return false;
-            };
             let mut ranges = Vec::new();
-            for r in words {
+            for r in tail.split_ascii_whitespace() {
                 let Some((lo, hi)) = r.split_once('-') else {
                     return false;
                 };
@@ -259,16 +239,9 @@ impl Marks {
                 }
                 ranges.push((lo, hi));
             }
-            let d = self
-                .devices
-                .entry(id.into_bytes().into())
-                .or_insert(Device {
-                    seqs: SeqSet::default(),
-                    latest_ts,
-                });
-            d.latest_ts = d.latest_ts.max(latest_ts);
+            let seqs = self.devices.entry(id.into_bytes().into()).or_default();
             for (lo, hi) in ranges {
-                d.seqs.insert_range(lo, hi);
+                seqs.insert_range(lo, hi);
             }
             return true;
         }
@@ -362,38 +335,31 @@ mod tests {
             s.insert(i * 2);
         }
         assert_eq!(s.ranges().len(), MAX_RANGES_PER_DEVICE);
-        assert!(
-            !s.insert(1),
-            "a reading older than the window counts as archived"
-        );
+        assert!(!s.insert(1), "a closed gap may hold the seq: look it up");
+        assert!(s.contains(1));
         assert!(s.insert(1999));
     }
 
     #[test]
-    fn a_replay_is_archived_and_a_restarted_seq_is_told_apart() {
+    fn a_seq_is_never_seen_until_added_and_maybe_seen_after() {
         let mut m = Marks::default();
         for seq in 0..10 {
-            assert_eq!(m.insert_reading(b"D", seq, 1000 + seq as i64), Verdict::New);
+            assert_eq!(m.add_reading(b"D", seq), Seen::Never);
         }
-        assert_eq!(m.insert_reading(b"D", 3, 1003), Verdict::Archived);
-        assert_eq!(m.insert_reading(b"D", 9, 1009), Verdict::Archived);
-        assert_eq!(m.insert_reading(b"D", 0, 5000), Verdict::SeqRestarted);
-        assert_eq!(m.insert_reading(b"D", 12, 1012), Verdict::New, "a gap");
-        assert_eq!(
-            m.insert_reading(b"D", 11, 1011),
-            Verdict::New,
-            "filled late"
-        );
-        assert_eq!(m.insert_reading(b"D", 11, 1011), Verdict::Archived);
+        assert_eq!(m.add_reading(b"D", 3), Seen::Maybe);
+        assert_eq!(m.add_reading(b"E", 3), Seen::Never, "per device");
+        assert_eq!(m.add_reading(b"D", 12), Seen::Never, "a gap");
+        assert_eq!(m.add_reading(b"D", 11), Seen::Never, "filled late");
+        assert_eq!(m.add_reading(b"D", 11), Seen::Maybe);
     }
 
     #[test]
     fn marks_survive_their_text_form() {
         let mut m = Marks::default();
         for i in [0, 1, 2, 7, 8] {
-            m.insert_reading(b"D-001", i, 1000 * i as i64);
+            m.add_reading(b"D-001", i);
         }
-        m.insert_reading(b"we\"ird \n id", 3, 7);
+        m.add_reading(b"we\"ird \n id", 3);
         m.insert_alert(0xdead_beef);
         m.insert_rejected(42);
         let mut text = String::new();
@@ -403,8 +369,8 @@ mod tests {
             assert!(back.decode_line(line), "{line}");
         }
         assert_eq!(back, m);
-        assert!(!back.decode_line("d \"x\" @0 5-3"));
-        assert!(!back.decode_line("d \"x\" 5-7"), "the time is required");
+        assert!(!back.decode_line("d \"x\" 5-3"));
+        assert!(!back.decode_line("d \"x\" @0 5-7"), "not a range");
         assert!(!back.decode_line("zz"));
     }
 }

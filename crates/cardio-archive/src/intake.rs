@@ -5,8 +5,10 @@
 //! idle stdin never returns for SIGTERM, and `--max-age` must publish while no input comes. The main
 //! loop therefore waits on the channel with a timeout and checks the signal flag and file ages
 //! itself. Parsing is most of the work per line, so it runs on as many threads as there are cores;
-//! batches carry their index and the main loop puts them back in input order. Every channel is
-//! bounded, so a slow disk slows the reader instead of growing memory.
+//! batches carry their index and the main loop puts them back in input order (and reports their bad
+//! lines then, so the report follows the input). Every channel is bounded and a batch is cut at a
+//! number of lines or of bytes, whichever comes first, so the data in flight is bounded in bytes
+//! whatever the line length, and a slow disk slows the reader instead of growing memory.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -17,13 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use vitals_core::diagnostics::BadLines;
-use vitals_core::{Line, LineReader, Timestamp};
+use vitals_core::{Line, LineReader, RecordError, Timestamp};
 
 use crate::partition::{Classified, Device, Identity, Partition, classify};
 
 /// Lines per batch: enough to make the channel's cost per line negligible.
 pub const BATCH_LINES: usize = 2048;
+/// Bytes of input per batch: about 2048 lines as cardio-alert writes them (300–500 bytes). A batch
+/// is cut at the first line that reaches it, so it holds at most this plus one line (1 MiB), and
+/// the refused lines' envelopes (each under 1 MiB).
+pub const BATCH_BYTES: usize = 1 << 20;
 /// Parsing threads at most (and at least one).
 const MAX_WORKERS: usize = 4;
 
@@ -47,6 +52,8 @@ pub struct Entry {
     pub bytes: Range<usize>,
     /// Line number in the input.
     pub line: u64,
+    /// Why the archive refused the line (its envelope is what `bytes` holds).
+    pub error: Option<Box<RecordError>>,
 }
 
 /// Lines read together; their bytes share one buffer.
@@ -68,13 +75,13 @@ impl Batch {
 
     /// Adds a classified line whose bytes are `buf[line]` (already in this batch's buffer).
     fn push(&mut self, line: Range<usize>, number: u64, classified: Classified) {
-        let (filed, bytes) = match classified {
-            Classified::Original(f) => (f, line.clone()),
+        let (filed, bytes, error) = match classified {
+            Classified::Original(f) => (f, line.clone(), None),
             Classified::Refused(f, r) => {
                 let start = self.buf.len();
                 serde_json::to_writer(&mut self.buf, &r.envelope)
                     .expect("serialising into a Vec does not fail");
-                (f, start..self.buf.len())
+                (f, start..self.buf.len(), Some(Box::new(r.error)))
             }
         };
         let identity = match filed.identity {
@@ -100,6 +107,7 @@ impl Batch {
             identity,
             bytes,
             line: number,
+            error,
         });
     }
 }
@@ -121,7 +129,7 @@ impl RawBatch {
     fn new(index: u64) -> Self {
         RawBatch {
             index,
-            buf: Vec::with_capacity(BATCH_LINES * 400),
+            buf: Vec::with_capacity(BATCH_BYTES / 2),
             lines: Vec::with_capacity(BATCH_LINES),
         }
     }
@@ -150,7 +158,6 @@ pub struct Intake {
     next: u64,
     end: Option<(u64, u64)>,
     error: Option<std::io::Error>,
-    bad: Arc<Mutex<BadLines>>,
 }
 
 /// What `Intake::recv` returns.
@@ -171,7 +178,6 @@ impl Intake {
         let (tx, rx) = sync_channel::<Msg>(2 * workers + 2);
         let (work_tx, work_rx) = sync_channel::<RawBatch>(2 * workers);
         let work_rx = Arc::new(Mutex::new(work_rx));
-        let bad = Arc::new(Mutex::new(BadLines::new("cardio-archive")));
         let in_flight = 4 * workers;
         let (tokens, token_rx) = sync_channel::<()>(in_flight);
         for _ in 0..in_flight {
@@ -180,10 +186,10 @@ impl Intake {
                 .expect("the channel has room for every token");
         }
         for i in 0..workers {
-            let (work_rx, tx, bad) = (work_rx.clone(), tx.clone(), bad.clone());
+            let (work_rx, tx) = (work_rx.clone(), tx.clone());
             std::thread::Builder::new()
                 .name(format!("parse-{i}"))
-                .spawn(move || classify_batches(&work_rx, &tx, &bad))
+                .spawn(move || classify_batches(&work_rx, &tx))
                 .context("cannot start a parsing thread")?;
         }
         // The reader is never joined: at a stop it may sit in a read() that never returns
@@ -199,7 +205,6 @@ impl Intake {
             next: 0,
             end: None,
             error: None,
-            bad,
         })
     }
 
@@ -234,10 +239,9 @@ impl Intake {
         }
     }
 
-    /// Lines read (known at the end) and bad lines found so far.
-    pub fn counts(&self) -> (Option<u64>, u64) {
-        let bad = self.bad.lock().map_or(0, |b| b.count());
-        (self.end.map(|(_, lines)| lines), bad)
+    /// Lines read (known at the end).
+    pub fn lines(&self) -> Option<u64> {
+        self.end.map(|(_, lines)| lines)
     }
 
     /// The read error that ended the input, if one did.
@@ -268,7 +272,10 @@ fn read_lines(
         // Hand over what we hold before a read that may block, and when asked to stop.
         let stopping = stop.load(Ordering::Relaxed);
         if !batch.lines.is_empty()
-            && (reader.would_block() || batch.lines.len() >= BATCH_LINES || stopping)
+            && (reader.would_block()
+                || batch.lines.len() >= BATCH_LINES
+                || batch.buf.len() >= BATCH_BYTES
+                || stopping)
             && !send(&mut batch, &mut index)
         {
             return;
@@ -300,7 +307,7 @@ fn read_lines(
     });
 }
 
-fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>, bad: &Mutex<BadLines>) {
+fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>) {
     loop {
         let raw = match work.lock() {
             Ok(rx) => match rx.recv() {
@@ -323,11 +330,6 @@ fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>, bad:
                 overlong: l.overlong,
             };
             let classified = classify(&line, now);
-            if let Classified::Refused(_, r) = &classified
-                && let Ok(mut bad) = bad.lock()
-            {
-                bad.report(l.number, &r.error);
-            }
             batch.push(l.bytes.clone(), l.number, classified);
         }
         if tx.send(Msg::Batch(raw.index, batch)).is_err() {

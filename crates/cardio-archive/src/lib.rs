@@ -4,7 +4,8 @@
 //! path built from record content.
 //!
 //! `partition` decides where a line goes, `intake` reads and classifies on its own thread,
-//! `dedup` knows what the lake already holds, `writer` writes and publishes, `recovery` salvages
+//! `dedup` summarises what the lake already holds and `lake_index` looks up what the summary cannot
+//! tell, `writer` writes and publishes, `recovery` salvages
 //! after a crash, `lock` keeps writers apart, `check` and `compact` are the owner's tools.
 
 pub mod archive;
@@ -14,6 +15,7 @@ pub mod compact;
 pub mod dedup;
 pub mod fast_vitals;
 pub mod intake;
+pub mod lake_index;
 pub mod lock;
 pub mod partition;
 pub mod progress;
@@ -50,6 +52,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                     max_records: cli.max_records,
                     max_age: cli.max_age,
                 },
+                index_memory: usize::try_from(cli.index_memory_mib)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(1 << 20),
                 progress: std::io::stderr().is_terminal(),
             };
             let (status, s) = archive::archive(std::io::stdin(), &opts, stop)?;

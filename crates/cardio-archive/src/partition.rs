@@ -104,6 +104,16 @@ pub enum Device {
     Unescaped(String),
 }
 
+impl Device {
+    /// The id's UTF-8 bytes, given the line it was read from.
+    pub fn bytes<'a>(&'a self, line: &'a [u8]) -> &'a [u8] {
+        match self {
+            Device::InLine(r) => &line[r.clone()],
+            Device::Unescaped(s) => s.as_bytes(),
+        }
+    }
+}
+
 /// Hash identity of an alert event: one episode has one `raised`, one `cleared` and at most one
 /// `escalated` per priority step, so the priority tells the escalations apart.
 pub fn alert_identity(alert_id: &str, state: &str, priority: &str) -> u64 {
@@ -308,15 +318,21 @@ pub fn validate_writer_id(id: &str) -> Result<(), String> {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && id != COMPACTED_WRITER;
+        && id != COMPACTED_WRITER
+        && id != COMPACT_STAGING;
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "writer id `{id}` must be 1–32 letters, digits, `-` or `_` (and not `{COMPACTED_WRITER}`)"
+            "writer id `{id}` must be 1–32 letters, digits, `-` or `_` (and not \
+             `{COMPACTED_WRITER}` or `{COMPACT_STAGING}`)"
         ))
     }
 }
+
+/// The folder under `_archive/` where `compact` stages merged days; a writer's state folder has
+/// the same parent, so this name is not a writer id.
+pub const COMPACT_STAGING: &str = "compact";
 
 /// The writer id under which `compact` publishes merged files.
 pub const COMPACTED_WRITER: &str = "compacted";
@@ -510,7 +526,15 @@ mod tests {
         );
         assert_eq!(parse_file_name("part-x.jsonl"), FileName::Other);
         assert!(validate_writer_id("ward-7_b").is_ok());
-        for bad in ["", "../x", "a/b", "compacted", &"x".repeat(33), "é"] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "compacted",
+            "compact",
+            &"x".repeat(33),
+            "é",
+        ] {
             assert!(validate_writer_id(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_folder("date=2026-11-28"), Some(20_785));

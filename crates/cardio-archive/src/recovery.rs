@@ -26,12 +26,14 @@ use vitals_core::{LineReader, Timestamp};
 use crate::dedup::Marks;
 use crate::lock::writer_dir;
 use crate::partition::{
-    Classified, Device, FileName, Identity, Partition, Table, classify, parse_file_name,
-    parse_folder, part_name,
+    Classified, FileName, Identity, Partition, Table, classify, parse_file_name, parse_folder,
+    part_name,
 };
 use crate::writer::{sync_dir, write_atomically};
 
-const CHECKPOINT_HEADER: &str = "cardio-archive checkpoint 1";
+/// Version 2: device lines hold seq ranges only (version 1 also held a time, no longer used; a
+/// version 1 checkpoint is not read, and the marks are rebuilt from the lake once).
+const CHECKPOINT_HEADER: &str = "cardio-archive checkpoint 2";
 
 /// What recovery found and did.
 #[derive(Debug, Default)]
@@ -149,12 +151,8 @@ pub fn mark_line(marks: &mut Marks, partition: Partition, line: &vitals_core::Li
         return false;
     }
     match filed.identity {
-        Identity::Reading { device, seq, ts } => {
-            let id = match &device {
-                Device::InLine(r) => &line.bytes[r.clone()],
-                Device::Unescaped(s) => s.as_bytes(),
-            };
-            marks.insert_reading(id, seq, ts.millis());
+        Identity::Reading { device, seq, .. } => {
+            marks.add_reading(device.bytes(line.bytes), seq);
         }
         Identity::Hash(h) if partition.table == Table::Alerts => {
             marks.insert_alert(h);
@@ -360,8 +358,8 @@ mod tests {
         assert_eq!(r.salvaged_records, 2);
         assert_eq!(r.dropped_lines, 1);
         assert_eq!(r.next_file, 4);
-        assert!(r.marks.devices[b"D-1".as_slice()].seqs.contains(1));
-        assert!(!r.marks.devices[b"D-1".as_slice()].seqs.contains(2));
+        assert!(r.marks.devices[b"D-1".as_slice()].contains(1));
+        assert!(!r.marks.devices[b"D-1".as_slice()].contains(2));
         let published = fs::read_to_string(dir.join(part_name("main", 3))).unwrap();
         assert_eq!(published.lines().count(), 2);
 

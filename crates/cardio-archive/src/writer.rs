@@ -225,11 +225,19 @@ impl Round {
     }
 }
 
+/// What the publishing thread is asked to do.
+enum Job {
+    /// Publish the round, then save the checkpoint text.
+    Round(Round, String),
+    /// Say when every round before this one is published.
+    Barrier(std::sync::mpsc::SyncSender<()>),
+}
+
 /// A thread that publishes rounds in order and saves the checkpoint after each, so the fsyncs
 /// (the slow part: the disk writes the whole file then) overlap with filing the next records.
 /// One round waits at most while another is published, which bounds what is unpublished.
 pub struct Publisher {
-    tx: Option<std::sync::mpsc::SyncSender<(Round, String)>>,
+    tx: Option<std::sync::mpsc::SyncSender<Job>>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,
     failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -237,13 +245,20 @@ pub struct Publisher {
 impl Publisher {
     /// `checkpoint` saves the checkpoint text sent with each round, after that round is published.
     pub fn start(checkpoint: impl Fn(&str) -> Result<()> + Send + 'static) -> Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(Round, String)>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(1);
         let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = failed.clone();
         let thread = std::thread::Builder::new()
             .name("publish".into())
             .spawn(move || -> Result<()> {
-                for (round, text) in rx {
+                for job in rx {
+                    let (round, text) = match job {
+                        Job::Round(round, text) => (round, text),
+                        Job::Barrier(done) => {
+                            let _ = done.send(());
+                            continue;
+                        }
+                    };
                     let r = round.publish().and_then(|_| checkpoint(&text));
                     if r.is_err() {
                         flag.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -265,9 +280,23 @@ impl Publisher {
         let sent = self
             .tx
             .as_ref()
-            .is_some_and(|tx| tx.send((round, checkpoint)).is_ok());
+            .is_some_and(|tx| tx.send(Job::Round(round, checkpoint)).is_ok());
         if !sent || self.failed() {
             return self.finish();
+        }
+        Ok(())
+    }
+
+    /// Waits until every round submitted so far is published (and its checkpoint saved).
+    pub fn wait(&mut self) -> Result<()> {
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Job::Barrier(done_tx)).is_ok());
+        if !sent || done_rx.recv().is_err() || self.failed() {
+            self.finish()?;
+            anyhow::bail!("the publishing thread stopped");
         }
         Ok(())
     }

@@ -91,6 +91,40 @@ fn compact_merges_closed_days_with_the_same_records_and_replays_still_add_nothin
 }
 
 #[test]
+fn compact_run_twice_keeps_its_staging_folder_out_of_the_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let o = run(&lake, &["--max-records", "50"], &two_days());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for before in ["2026-11-29", "2026-11-30"] {
+        let o = archive(&lake)
+            .args(["compact", "--before", before])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    // Recovery of a writer named `compact` would have read the whole lake and left its
+    // checkpoint in the staging folder.
+    let staging = lake.join("_archive/compact");
+    let left: Vec<String> = fs::read_dir(&staging)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !["vitals", "alerts", "_rejected"].contains(&n.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    let o = run(&lake, &["--writer-id", "compact"], b"");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the staging folder's name is not a writer id"
+    );
+    assert_eq!(lake_lines(&lake, "vitals").len(), 2000);
+    assert_check_passes(&lake);
+}
+
+#[test]
 fn compact_refuses_while_a_writer_runs_and_cleans_up_an_interrupted_compact() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
@@ -174,7 +208,7 @@ fn check_finds_duplicates_damage_misfiled_records_gaps_and_crash_leftovers() {
     let report = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(bad.status.code(), Some(1), "{report}");
     for s in [
-        "(D-0000, 1) is in the lake twice",
+        "(D-0000, 1, 2026-11-28T00:00:01.000Z) is in the lake twice",
         "not a valid record",
         "filed under vitals/date=2026-11-28",
         "no newline",

@@ -1,7 +1,13 @@
-//! Property (STYLE.md): whatever the mix of readings, alerts, bad lines and upstream envelopes,
-//! however files roll, and whatever part of the input is replayed, every valid input line reaches
-//! the lake exactly once, byte for byte, and every bad line is kept once. Runs the library's
-//! `archive` in-process on the generated input.
+//! Properties (STYLE.md), running the library's `archive` in-process on generated input:
+//!
+//! - whatever the mix of readings, alerts, bad lines and upstream envelopes, however files roll,
+//!   and whatever part of the input is replayed, every valid input line reaches the lake exactly
+//!   once, byte for byte, and every bad line is kept once;
+//! - whatever devices do to their seq and clock (restarts from 0 or elsewhere, clock steps back
+//!   and forth, across days, a clock reset to the same instant) and in whatever order the input
+//!   arrives and is replayed, each reading identity `(device_id, seq, ts)` is in `vitals/` once,
+//!   with the bytes it first arrived with, and each different reading under an identity already
+//!   taken is in `_rejected/` once: nothing is skipped that the lake does not hold.
 
 mod common;
 
@@ -83,6 +89,15 @@ fn build(items: &[Item]) -> Expected {
 }
 
 fn feed(lake: &std::path::Path, lines: &[Vec<u8>], max_records: u64) -> u8 {
+    feed_with(lake, lines, max_records, 1 << 20)
+}
+
+fn feed_with(
+    lake: &std::path::Path,
+    lines: &[Vec<u8>],
+    max_records: u64,
+    index_memory: usize,
+) -> u8 {
     let mut input = Vec::new();
     for l in lines {
         input.extend_from_slice(l);
@@ -95,6 +110,7 @@ fn feed(lake: &std::path::Path, lines: &[Vec<u8>], max_records: u64) -> u8 {
             max_records,
             max_age: Duration::from_secs(3600),
         },
+        index_memory,
         progress: false,
     };
     let (status, _) = archive(Cursor::new(input), &opts, Arc::new(AtomicBool::new(false))).unwrap();
@@ -125,6 +141,195 @@ proptest! {
         prop_assert_eq!(alerts.len(), e.alerts.len());
         prop_assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), e.alerts);
         prop_assert_eq!(lake_lines(&lake, "_rejected").len(), e.kept);
+        prop_assert!(in_progress(&lake).is_empty());
+    }
+}
+
+/// What a device does next.
+#[derive(Debug, Clone)]
+enum Event {
+    /// A reading: seq + 1, clock + 1 s.
+    Reading,
+    /// A restart: seq counts from this value again (0 mostly), and the clock goes on.
+    Restart(u64),
+    /// The clock steps by this many seconds (back or forth, across days too).
+    ClockStep(i64),
+    /// A restart whose clock resets to the device's first instant and seq to 0: the same
+    /// identities as its first readings, with other values.
+    ClockReset,
+    /// A line the archive refuses.
+    Bad,
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        20 => Just(Event::Reading),
+        1 => prop_oneof![3 => Just(0u64), 1 => 0u64..50].prop_map(Event::Restart),
+        2 => prop_oneof![-90_000i64..90_000, -60i64..60].prop_map(Event::ClockStep),
+        1 => Just(Event::ClockReset),
+        1 => Just(Event::Bad),
+    ]
+}
+
+/// One reading; `boot` changes a value, so that a reading of another boot under the same identity
+/// has other bytes.
+fn reading(device: u32, seq: u64, secs: i64, boot: u32) -> Vec<u8> {
+    vitals_at(device, seq, secs)
+        .replace(
+            "\"spo2_pct\":97",
+            &format!("\"spo2_pct\":{}", 90 + boot % 10),
+        )
+        .into_bytes()
+}
+
+/// The lines of up to 4 devices, interleaved as the generated `(device, event)` pairs say.
+fn device_lines(events: &[(u32, Event)]) -> Vec<Vec<u8>> {
+    let mut state = [(0u64, 0i64, 0u32); 4]; // (next seq, clock in s, boot)
+    let mut lines = Vec::new();
+    for (n, (d, ev)) in events.iter().enumerate() {
+        let (seq, clock, boot) = &mut state[*d as usize];
+        match ev {
+            Event::Reading => {
+                lines.push(reading(*d, *seq, *clock, *boot));
+                *seq += 1;
+                *clock += 1;
+            }
+            Event::Restart(from) => {
+                *seq = *from;
+                *boot += 1;
+            }
+            Event::ClockStep(by) => *clock += by,
+            Event::ClockReset => {
+                (*seq, *clock) = (0, 0);
+                *boot += 1;
+            }
+            Event::Bad => lines.push(bad_line(n as u64)),
+        }
+    }
+    lines
+}
+
+/// The identity `(device_id, seq, ts)` of a reading line; `None` for a bad line.
+fn identity(line: &[u8]) -> Option<(String, u64, String)> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    if v["type"] != "vitals" || v["ts"].as_str()?.starts_with("0000") {
+        return None;
+    }
+    Some((
+        v["device_id"].as_str()?.to_owned(),
+        v["seq"].as_u64()?,
+        v["ts"].as_str()?.to_owned(),
+    ))
+}
+
+/// The order of the first feed.
+#[derive(Debug, Clone)]
+enum Order {
+    Prefix(usize),
+    EveryOther(usize),
+    Reversed,
+    Shuffled(u64),
+}
+
+fn order() -> impl Strategy<Value = Order> {
+    prop_oneof![
+        (0usize..400).prop_map(Order::Prefix),
+        (0usize..2).prop_map(Order::EveryOther),
+        Just(Order::Reversed),
+        any::<u64>().prop_map(Order::Shuffled),
+    ]
+}
+
+fn first_feed(lines: &[Vec<u8>], order: &Order) -> Vec<Vec<u8>> {
+    match order {
+        Order::Prefix(k) => lines[..(*k).min(lines.len())].to_vec(),
+        Order::EveryOther(start) => lines.iter().skip(*start).step_by(2).cloned().collect(),
+        Order::Reversed => lines.iter().rev().cloned().collect(),
+        Order::Shuffled(seed) => {
+            let mut keyed: Vec<(u64, &Vec<u8>)> = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut x = seed ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    x ^= x >> 31;
+                    (x.wrapping_mul(0xbf58_476d_1ce4_e5b9), l)
+                })
+                .collect();
+            keyed.sort();
+            keyed.into_iter().map(|(_, l)| l.clone()).collect()
+        }
+    }
+}
+
+/// The lake a correct archive ends with after `feeds`, in order, and the status of each feed.
+struct Model {
+    /// Identity → the bytes filed under it.
+    vitals: std::collections::BTreeMap<(String, u64, String), Vec<u8>>,
+    /// Bad lines and readings that conflict with a filed identity: each kept once.
+    rejected: BTreeSet<Vec<u8>>,
+}
+
+impl Model {
+    fn feed(&mut self, lines: &[Vec<u8>]) -> u8 {
+        let mut status = 0;
+        for l in lines {
+            match identity(l) {
+                None => {
+                    status = 1;
+                    self.rejected.insert(l.clone());
+                }
+                Some(id) => match self.vitals.get(&id) {
+                    None => {
+                        self.vitals.insert(id, l.clone());
+                    }
+                    Some(filed) if filed == l => {}
+                    Some(_) => {
+                        status = 1;
+                        self.rejected.insert(l.clone());
+                    }
+                },
+            }
+        }
+        status
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn exactly_once_holds_for_restarts_clock_steps_and_any_replay_order(
+        events in prop::collection::vec(((0u32..4), event()), 0..400),
+        order in order(),
+        replay_from in 0usize..400,
+        max_records in 4u64..200,
+        small_index in any::<bool>(),
+    ) {
+        let lines = device_lines(&events);
+        let from = replay_from.min(lines.len());
+        let feeds = [first_feed(&lines, &order), lines.clone(), lines[from..].to_vec()];
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("lake");
+        // An index budget of 0 keeps one day in memory and reads the others again when asked.
+        let index_memory = if small_index { 0 } else { 1 << 20 };
+        let mut model = Model { vitals: Default::default(), rejected: BTreeSet::new() };
+        for (i, f) in feeds.iter().enumerate() {
+            let expected = model.feed(f);
+            let status = feed_with(&lake, f, max_records, index_memory);
+            prop_assert_eq!(status, expected, "status of feed {}", i);
+        }
+
+        let landed = lake_lines(&lake, "vitals");
+        prop_assert_eq!(landed.len(), model.vitals.len(), "each identity once");
+        let landed: BTreeSet<Vec<u8>> = landed.into_iter().map(String::into_bytes).collect();
+        let expected: BTreeSet<Vec<u8>> = model.vitals.values().cloned().collect();
+        prop_assert!(landed == expected, "the bytes each identity first arrived with");
+        let mut kept = BTreeSet::new();
+        for l in lake_lines(&lake, "_rejected") {
+            let r: vitals_core::Rejected = serde_json::from_str(&l).unwrap();
+            prop_assert!(kept.insert(r.raw_bytes()), "kept twice: {}", r.raw);
+        }
+        prop_assert!(kept == model.rejected, "every bad or conflicting line kept once");
         prop_assert!(in_progress(&lake).is_empty());
     }
 }

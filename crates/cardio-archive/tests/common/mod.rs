@@ -43,11 +43,15 @@ pub fn stderr(o: &Output) -> String {
 /// One vitals line as cardio-alert writes it; event time starts 2026-11-28T00:00:00Z, one second
 /// per seq.
 pub fn vitals(device: u32, seq: u64) -> String {
-    let t = 1_795_824_000 + seq; // 2026-11-28T00:00:00Z
-    let (h, m, s) = ((t / 3600) % 24, (t / 60) % 60, t % 60);
-    let day = 28 + (t - 1_795_824_000) / 86_400;
+    vitals_at(device, seq, seq as i64)
+}
+
+/// The same line with an event time of its own: `secs` seconds after 2026-11-28T00:00:00Z
+/// (negative is earlier), for devices whose clock steps or that restart their seq.
+pub fn vitals_at(device: u32, seq: u64, secs: i64) -> String {
+    let ts = vitals_core::Timestamp::from_millis((1_795_824_000 + secs) * 1000);
     format!(
-        r#"{{"type":"vitals","ts":"2026-11-{day:02}T{h:02}:{m:02}:{s:02}.000Z","patient_id":"PT-{p}","device_id":"D-{device:04}","seq":{seq},"heart_rate_bpm":{hr},"spo2_pct":97,"respiratory_rate_bpm":14,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"on_oxygen":false,"consciousness":"A","battery_pct":88,"news2":0,"news2_risk":"low"}}"#,
+        r#"{{"type":"vitals","ts":"{ts}","patient_id":"PT-{p}","device_id":"D-{device:04}","seq":{seq},"heart_rate_bpm":{hr},"spo2_pct":97,"respiratory_rate_bpm":14,"temperature_c":36.8,"systolic_mmhg":null,"diastolic_mmhg":null,"on_oxygen":false,"consciousness":"A","battery_pct":88,"news2":0,"news2_risk":"low"}}"#,
         p = 1000 + device,
         hr = 60 + (seq % 40),
     )
@@ -73,7 +77,7 @@ pub fn bad_line(i: u64) -> Vec<u8> {
             v.extend_from_slice(b"\xff\xfe\"}");
             v
         }
-        4 => vitals(1, 1_000_000 + i)
+        4 => vitals_at(1, 1_000_000 + i, 0)
             .replace("2026-11-", "0000-11-")
             .into_bytes(),
         _ => format!("[{i}]").into_bytes(),
@@ -88,6 +92,21 @@ pub fn reading_counts(lake: &Path) -> BTreeMap<(String, u64), u32> {
         *m.entry((
             v["device_id"].as_str().unwrap().to_owned(),
             v["seq"].as_u64().unwrap(),
+        ))
+        .or_insert(0) += 1;
+    }
+    m
+}
+
+/// `(device_id, seq, ts)` → how often it is in the lake.
+pub fn identity_counts(lake: &Path) -> BTreeMap<(String, u64, String), u32> {
+    let mut m = BTreeMap::new();
+    for l in lake_lines(lake, "vitals") {
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        *m.entry((
+            v["device_id"].as_str().unwrap().to_owned(),
+            v["seq"].as_u64().unwrap(),
+            v["ts"].as_str().unwrap().to_owned(),
         ))
         .or_insert(0) += 1;
     }
