@@ -542,6 +542,9 @@ fn draw_patient(frame: &mut Frame, area: Rect, ward: &Ward, p: &Patient) {
             ]),
             label_area,
         );
+        // Newest minute at the right edge, whatever the width.
+        let width = chart.width.min(HOUR_BUCKETS as u16);
+        let chart = Rect::new(chart.right() - width, chart.y, width, chart.height);
         let (lo, hi) = chart_range(*vital);
         let bars = window
             .iter()
