@@ -8,7 +8,7 @@ use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use vitals_core::Timestamp;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 
@@ -23,6 +23,12 @@ use crate::ward::Ward;
 const FRAME: Duration = Duration::from_millis(250);
 /// Longest wait for a key while records may be waiting.
 const KEY_POLL: Duration = Duration::from_millis(20);
+/// The other stages of a chain share the terminal for their stderr (an end summary, cardio-alert's
+/// alarm lines without --quiet), which lands on top of the drawing; ratatui redraws only the
+/// cells it changed, so the whole screen is repainted this often, and just after the input ends,
+/// when those summaries come.
+const REPAINT: Duration = Duration::from_secs(10);
+const REPAINT_AFTER_END: Duration = Duration::from_secs(1);
 
 /// Records per second over the last second or so.
 struct Rate {
@@ -79,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut input = Input::Flowing;
     let mut downstream_closed = false;
     let mut next_frame = Instant::now();
+    let mut next_repaint = Instant::now() + REPAINT;
     while !stop.load(Ordering::Relaxed) {
         let mut busy = false;
         while matches!(input, Input::Flowing) && Instant::now() < next_frame {
@@ -89,7 +96,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                         apply(&mut ward, item);
                     }
                 }
-                Ok(Message::End(Ok(()))) => input = Input::Ended,
+                Ok(Message::End(Ok(()))) => {
+                    input = Input::Ended;
+                    next_repaint = Instant::now() + REPAINT_AFTER_END;
+                }
                 Ok(Message::End(Err(e))) => input = Input::Failed(e),
                 Ok(Message::DownstreamClosed) => {
                     downstream_closed = true;
@@ -118,6 +128,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         };
         if event::poll(wait)? {
             match event::read()? {
+                Event::Key(key)
+                    if key.kind == KeyEventKind::Press
+                        && key.code == KeyCode::Char('l')
+                        && key.modifiers.contains(KeyModifiers::CONTROL) =>
+                {
+                    next_repaint = Instant::now();
+                }
                 Event::Key(key) if key.kind == KeyEventKind::Press => match view.key(key, &ward) {
                     Action::Quit => break,
                     Action::Redraw => redraw = true,
@@ -126,6 +143,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 Event::Resize(..) => redraw = true,
                 _ => {}
             }
+        }
+        if Instant::now() >= next_repaint && !view.paused {
+            screen.repaint()?;
+            next_repaint = Instant::now() + REPAINT;
+            redraw = true;
         }
         if redraw {
             let status = Status {

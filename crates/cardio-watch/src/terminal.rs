@@ -21,10 +21,16 @@ pub struct Screen {
     pub terminal: Terminal<Backend>,
 }
 
+/// A frame is written through a buffer and flushed whole: a terminal (or a test reading the
+/// screen) never sees half of one, and a frame costs one write, not one per cell.
 fn open_output() -> anyhow::Result<Box<dyn Write + Send>> {
+    const FRAME_BYTES: usize = 64 * 1024;
     match File::options().read(true).write(true).open("/dev/tty") {
-        Ok(tty) => Ok(Box::new(tty)),
-        Err(_) if io::stdout().is_terminal() => Ok(Box::new(io::stdout())),
+        Ok(tty) => Ok(Box::new(io::BufWriter::with_capacity(FRAME_BYTES, tty))),
+        Err(_) if io::stdout().is_terminal() => Ok(Box::new(io::BufWriter::with_capacity(
+            FRAME_BYTES,
+            io::stdout(),
+        ))),
         Err(e) => bail!(
             "no terminal to draw on: stdout is not a terminal and there is no controlling \
              terminal (/dev/tty: {e}); run it from a terminal, e.g. `… | cardio-watch --pass | …`"
@@ -43,6 +49,20 @@ impl Screen {
         let terminal =
             Terminal::new(CrosstermBackend::new(out)).context("cannot use the terminal")?;
         Ok(Screen { terminal })
+    }
+}
+
+impl Screen {
+    /// Clears the screen and makes the next draw write every cell, without ratatui's `clear`,
+    /// which first asks the terminal for the cursor position and fails when the answer is slow.
+    pub fn repaint(&mut self) -> io::Result<()> {
+        execute!(
+            self.terminal.backend_mut(),
+            terminal::Clear(terminal::ClearType::All)
+        )?;
+        // Both of ratatui's buffers blank: the next frame is diffed against an empty screen.
+        self.terminal.swap_buffers();
+        Ok(())
     }
 }
 
