@@ -19,9 +19,7 @@ fn vitals(
     ss: u32,
     id: &str,
     seq: u64,
-    hr: i32,
-    spo2: i32,
-    rr: i32,
+    (hr, spo2, rr): (i32, i32, i32),
     news2: u8,
     risk: &str,
 ) -> String {
@@ -49,12 +47,12 @@ fn alert(
 /// Four patients of every risk band, a reading each at 08:00:00 and 08:00:40, and a fifth whose
 /// monitor has been silent since 08:00:00.
 fn scripted_stream() -> String {
-    let mut lines = vec![vitals(0, "PT-1004", 0, 66, 97, 15, 0, "low")];
+    let mut lines = vec![vitals(0, "PT-1004", 0, (66, 97, 15), 0, "low")];
     for (ss, seq) in [(0, 0), (40, 1)] {
-        lines.push(vitals(ss, "PT-1000", seq, 72, 98, 14, 0, "low"));
-        lines.push(vitals(ss, "PT-1001", seq, 135, 93, 23, 7, "high"));
-        lines.push(vitals(ss, "PT-1002", seq, 80, 91, 16, 3, "low-medium"));
-        lines.push(vitals(ss, "PT-1003", seq, 112, 95, 21, 5, "medium"));
+        lines.push(vitals(ss, "PT-1000", seq, (72, 98, 14), 0, "low"));
+        lines.push(vitals(ss, "PT-1001", seq, (135, 93, 23), 7, "high"));
+        lines.push(vitals(ss, "PT-1002", seq, (80, 91, 16), 3, "low-medium"));
+        lines.push(vitals(ss, "PT-1003", seq, (112, 95, 21), 5, "medium"));
     }
     lines.join("\n") + "\n"
 }
@@ -164,7 +162,7 @@ fn an_alarm_arrives_with_its_age_then_clears_and_fades_out() {
     );
     feed(
         &mut ward,
-        &vitals(59, "PT-1001", 99, 150, 93, 23, 7, "high").replace("08:00:59", "08:01:45"),
+        &vitals(59, "PT-1001", 99, (150, 93, 23), 7, "high").replace("08:00:59", "08:01:45"),
     );
     let (rows, screen) = alarm_rows(&ward, &mut view);
     assert_eq!(
@@ -214,7 +212,7 @@ fn an_alarm_arrives_with_its_age_then_clears_and_fades_out() {
     // 30 s of stream time after the clear it is gone.
     feed(
         &mut ward,
-        &vitals(0, "PT-1000", 200, 72, 98, 14, 0, "low").replace("08:00:00", "08:02:20"),
+        &vitals(0, "PT-1000", 200, (72, 98, 14), 0, "low").replace("08:00:00", "08:02:20"),
     );
     let (rows, screen) = alarm_rows(&ward, &mut view);
     assert_eq!(rows[2].trim(), "", "\n{}", show(&screen));
@@ -255,7 +253,7 @@ fn the_patient_view_shows_the_hour_and_the_alarm_history() {
             5..=6 => "medium",
             _ => "low",
         };
-        stream += &vitals(0, "PT-1007", u64::from(minute), hr, spo2, 18, news2, risk)
+        stream += &vitals(0, "PT-1007", u64::from(minute), (hr, spo2, 18), news2, risk)
             .replace(&format!("{T0}:00.000Z"), &ts);
         stream += "\n";
     }
@@ -373,8 +371,8 @@ fn bad_lines_are_counted_on_the_status_line_and_the_display_goes_on() {
     let mut ward = Ward::default();
     let stream = format!(
         "{}\nnot json at all\n{{\"type\":\"vitals\",\"ts\":1}}\n{}\n",
-        vitals(0, "PT-1000", 0, 72, 98, 14, 0, "low"),
-        vitals(1, "PT-1000", 1, 74, 98, 14, 0, "low")
+        vitals(0, "PT-1000", 0, (72, 98, 14), 0, "low"),
+        vitals(1, "PT-1000", 1, (74, 98, 14), 0, "low")
     );
     feed(&mut ward, &stream);
     let screen = draw(&ward, &mut View::default());
@@ -389,7 +387,7 @@ fn bad_lines_are_counted_on_the_status_line_and_the_display_goes_on() {
 fn a_taller_terminal_shows_more_beds() {
     let mut ward = Ward::default();
     let stream: Vec<String> = (0..40)
-        .map(|i| vitals(0, &format!("PT-{}", 1000 + i), 0, 70, 97, 15, 0, "low"))
+        .map(|i| vitals(0, &format!("PT-{}", 1000 + i), 0, (70, 97, 15), 0, "low"))
         .collect();
     feed(&mut ward, &(stream.join("\n") + "\n"));
     let count_beds = |w: u16, h: u16| {
