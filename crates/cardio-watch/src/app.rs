@@ -4,7 +4,7 @@
 //! than one frame.
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::TryRecvError;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -48,6 +48,21 @@ impl Rate {
     }
 }
 
+/// Reads keys on a thread of its own, so that the main loop only ever waits with a timeout: it
+/// keeps its frame rate, sees the stop flag, and ends (at the next frame's write error) even when
+/// the terminal hangs up under a blocked read.
+fn key_reader() -> Receiver<Event> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok(event) = event::read() {
+            if tx.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// Applies one parsed line to the ward.
 pub fn apply(ward: &mut Ward, item: Item) {
     match item {
@@ -71,6 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let stop = terminal::stop_flag()?;
     // The terminal first: without one, nothing is read or passed on, so a pipe is not half used.
     let mut screen = Screen::open()?;
+    let keys = key_reader();
     let rx = match &args.lake {
         Some(dir) => source::lake(dir.clone(), args.follow),
         None => source::stdin(args.pass),
@@ -126,23 +142,22 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 .saturating_duration_since(Instant::now())
                 .min(KEY_POLL)
         };
-        if event::poll(wait)? {
-            match event::read()? {
-                Event::Key(key)
-                    if key.kind == KeyEventKind::Press
-                        && key.code == KeyCode::Char('l')
-                        && key.modifiers.contains(KeyModifiers::CONTROL) =>
-                {
-                    next_repaint = Instant::now();
-                }
-                Event::Key(key) if key.kind == KeyEventKind::Press => match view.key(key, &ward) {
-                    Action::Quit => break,
-                    Action::Redraw => redraw = true,
-                    Action::None => {}
-                },
-                Event::Resize(..) => redraw = true,
-                _ => {}
+        match keys.recv_timeout(wait) {
+            Ok(Event::Key(key))
+                if key.kind == KeyEventKind::Press
+                    && key.code == KeyCode::Char('l')
+                    && key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                next_repaint = Instant::now();
             }
+            Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => match view.key(key, &ward) {
+                Action::Quit => break,
+                Action::Redraw => redraw = true,
+                Action::None => {}
+            },
+            Ok(Event::Resize(..)) => redraw = true,
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => bail!("cannot read keys from the terminal"),
         }
         if Instant::now() >= next_repaint && !view.paused {
             screen.repaint()?;

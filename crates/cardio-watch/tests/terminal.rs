@@ -301,3 +301,46 @@ fn without_any_terminal_it_says_so_and_exits_2_leaving_the_pipe_alone() {
     );
     assert!(out.stdout.is_empty(), "nothing passed on half-way");
 }
+
+#[test]
+fn a_terminal_that_hangs_up_ends_the_station() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file: PathBuf = dir.path().join("pid");
+    let pipeline = format!(
+        "while echo; do sleep 0.2; done | sh -c 'echo $$ > {}; exec {}'",
+        pid_file.display(),
+        bin("cardio-watch").display()
+    );
+    let t = Tmux::start(dir, &reporting(&pipeline, 0));
+    t.wait_for("the station", |s| s.contains("waiting for vitals"));
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    // The pane's terminal goes away (as when an ssh session drops).
+    let _ = t.cmd().arg("kill-server").status();
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // Gone, or a zombie waiting for its reaper: either way it has ended.
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        let state = state
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if matches!(state, None | Some("Z" | "X")) {
+            break;
+        }
+        if Instant::now() >= deadline {
+            // Do not leave it spinning behind the failed test.
+            let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+            panic!(
+                "cardio-watch {} still ran (state {state:?}) after its terminal hung up",
+                pid.trim()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
