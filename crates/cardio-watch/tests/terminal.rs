@@ -242,15 +242,11 @@ fn pass_copies_every_byte_through_a_real_pipe_and_ends_the_next_stage_at_end_of_
     assert!(screen.contains("STATUS=1"), "{screen}");
 }
 
-#[test]
-fn sigterm_restores_the_terminal_and_ends_cleanly() {
-    if !tmux_available() {
-        return;
-    }
+/// The station on an input that never ends (a blank line, which carries no record, every 0.2 s;
+/// the loop stops at the broken pipe once the station has gone), and its process id.
+fn station_on_endless_input() -> (Tmux, String) {
     let dir = tempfile::tempdir().unwrap();
     let pid_file: PathBuf = dir.path().join("pid");
-    // A source that never ends (a blank line, which carries no record, every 0.2 s), so only the
-    // signal can end the station; it stops at the broken pipe once the station has gone.
     let pipeline = format!(
         "while echo; do sleep 0.2; done | sh -c 'echo $$ > {}; exec {}'",
         pid_file.display(),
@@ -258,11 +254,20 @@ fn sigterm_restores_the_terminal_and_ends_cleanly() {
     );
     let t = Tmux::start(dir, &reporting(&pipeline, 0));
     t.wait_for("the station", |s| s.contains("waiting for vitals"));
-    let pid = std::fs::read_to_string(&pid_file).unwrap();
-    let ok = Command::new("kill")
-        .args(["-TERM", pid.trim()])
-        .status()
-        .unwrap();
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    (t, pid)
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_ends_cleanly() {
+    if !tmux_available() {
+        return;
+    }
+    let (t, pid) = station_on_endless_input();
+    let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(ok.success());
     let screen = t.wait_for("the exit", |s| s.contains("REPORTED"));
     assert!(screen.contains("TTY-RESTORED"), "{screen}");
@@ -307,19 +312,10 @@ fn a_terminal_that_hangs_up_ends_the_station() {
     if !tmux_available() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file: PathBuf = dir.path().join("pid");
-    let pipeline = format!(
-        "while echo; do sleep 0.2; done | sh -c 'echo $$ > {}; exec {}'",
-        pid_file.display(),
-        bin("cardio-watch").display()
-    );
-    let t = Tmux::start(dir, &reporting(&pipeline, 0));
-    t.wait_for("the station", |s| s.contains("waiting for vitals"));
-    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let (t, pid) = station_on_endless_input();
     // The pane's terminal goes away (as when an ssh session drops).
     let _ = t.cmd().arg("kill-server").status();
-    let stat = format!("/proc/{}/stat", pid.trim());
+    let stat = format!("/proc/{pid}/stat");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         // Gone, or a zombie waiting for its reaper: either way it has ended.
@@ -335,11 +331,8 @@ fn a_terminal_that_hangs_up_ends_the_station() {
         }
         if Instant::now() >= deadline {
             // Do not leave it spinning behind the failed test.
-            let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
-            panic!(
-                "cardio-watch {} still ran (state {state:?}) after its terminal hung up",
-                pid.trim()
-            );
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("cardio-watch {pid} still ran (state {state:?}) after its terminal hung up");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
