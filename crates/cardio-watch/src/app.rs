@@ -83,6 +83,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if !(args.forget_after >= 0.0 && args.forget_after.is_finite()) {
         bail!("--forget-after must be a number of seconds ≥ 0");
     }
+    if let Some(dir) = &args.lake
+        && !dir.is_dir()
+    {
+        bail!("{} is not a lake folder", dir.display());
+    }
     let stop = terminal::stop_flag()?;
     // The terminal first: without one, nothing is read or passed on, so a pipe is not half used.
     let mut screen = Screen::open()?;

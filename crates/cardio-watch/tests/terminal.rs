@@ -337,3 +337,36 @@ fn a_terminal_that_hangs_up_ends_the_station() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn lake_follow_shows_files_as_the_real_archive_publishes_them() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    std::fs::create_dir(&lake).unwrap();
+    let archive = |patients: &str| {
+        let chain = format!(
+            "{} --patients {patients} --count 2000 --speed max --seed 4 --quiet | {} --quiet \
+             | {} --lake {} 2>/dev/null",
+            q(&bin("cardio-sim")),
+            q(&bin("cardio-alert")),
+            q(&bin("cardio-archive")),
+            q(&lake)
+        );
+        let ok = Command::new("sh").args(["-c", &chain]).status().unwrap();
+        assert!(ok.success(), "{chain}");
+    };
+    let watch = format!("{} --lake {} --follow", q(&bin("cardio-watch")), q(&lake));
+    let t = Tmux::start(dir, &reporting(&watch, 0));
+    t.wait_for("the empty lake", |s| s.contains("waiting for vitals"));
+    archive("7");
+    let screen = t.wait_for("the first files", |s| s.contains("│ 7 patients │"));
+    assert!(!screen.contains("input ended"), "it follows:\n{screen}");
+    archive("9");
+    t.wait_for("the next files", |s| s.contains("│ 9 patients │"));
+    t.keys(&["q"]);
+    let screen = t.wait_for("the exit", |s| s.contains("REPORTED"));
+    assert!(screen.contains("STATUS=0"), "{screen}");
+}
