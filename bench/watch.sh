@@ -91,7 +91,7 @@ SCRIPT
   awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$WORK/rt.time"
 }
 # The station stays up after its input ends; SIGTERM 2 s after the stream ends takes it down.
-read -r w_wall w_cpu <<<"$(realtime "timeout -s TERM $((REALTIME + 2)) $BIN/cardio-watch")"
+read -r w_wall w_cpu <<<"$(realtime "timeout --foreground -s TERM $((REALTIME + 2)) $BIN/cardio-watch")"
 read -r c_wall c_cpu <<<"$(realtime "cat")"
 awk -v ww="$w_wall" -v wc="$w_cpu" -v cw="$c_wall" -v cc="$c_cpu" 'BEGIN {
   printf "cardio-watch: %.2f CPU s in %.1f s = %.2f %% of a core; baseline cat: %.2f CPU s in %.1f s = %.2f %%\n",

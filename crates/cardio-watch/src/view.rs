@@ -3,7 +3,6 @@
 //! never waits for any of it.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use vitals_core::{Priority, Risk};
 
 use crate::ward::{Patient, Ward};
 
@@ -77,38 +76,35 @@ pub struct View {
 }
 
 impl View {
-    /// The overview's rows: the filtered patients in the chosen order.
+    /// The overview's rows: the filtered patients in the chosen order. Each patient's sort key is
+    /// computed once (a 100,000-bed ward is sorted every frame), ties go by bed.
     pub fn rows<'w>(&self, ward: &'w Ward) -> Vec<&'w Patient> {
         let sounding = ward.sounding();
         let filter = self.filter.to_lowercase();
-        let mut rows: Vec<&Patient> = ward
+        // Larger is more urgent; absent ranks below every value.
+        let rank = |x: Option<u8>| x.map_or(-1, i64::from);
+        let mut keyed: Vec<([i64; 4], &Patient)> = ward
             .patients
             .iter()
             .filter(|p| filter.is_empty() || matches(p, &filter))
+            .map(|p| {
+                let (alarm, count) = sounding
+                    .get(p.id.as_str())
+                    .map_or((-1, 0), |&(pr, n)| (pr as i64, n as i64));
+                let risk = rank(p.risk.map(|r| r as u8));
+                let news2 = rank(p.news2);
+                // Ascending order of the key: negate what sorts most urgent first.
+                let key = match self.sort {
+                    SortKey::Risk => [-risk, -news2, -alarm, -count],
+                    SortKey::Alarms => [-alarm, -count, -risk, -news2],
+                    SortKey::Silent => [p.last_ts.millis(), 0, 0, 0],
+                    SortKey::Bed => [0; 4],
+                };
+                (key, p)
+            })
             .collect();
-        let alarm = |p: &Patient| -> (Option<Priority>, usize) {
-            sounding
-                .get(p.id.as_str())
-                .map_or((None, 0), |&(pr, n)| (Some(pr), n))
-        };
-        let risk = |p: &Patient| -> (Option<Risk>, Option<u8>) { (p.risk, p.news2) };
-        match self.sort {
-            SortKey::Risk => rows.sort_by(|a, b| {
-                risk(b)
-                    .cmp(&risk(a))
-                    .then(alarm(b).cmp(&alarm(a)))
-                    .then(a.id.cmp(&b.id))
-            }),
-            SortKey::Alarms => rows.sort_by(|a, b| {
-                alarm(b)
-                    .cmp(&alarm(a))
-                    .then(risk(b).cmp(&risk(a)))
-                    .then(a.id.cmp(&b.id))
-            }),
-            SortKey::Silent => rows.sort_by(|a, b| a.last_ts.cmp(&b.last_ts).then(a.id.cmp(&b.id))),
-            SortKey::Bed => rows.sort_by(|a, b| a.id.cmp(&b.id)),
-        }
-        rows
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        keyed.into_iter().map(|(_, p)| p).collect()
     }
 
     /// Position of the selected patient in `rows` (the first row when none is, or it is gone).
