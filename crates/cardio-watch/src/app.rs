@@ -3,6 +3,7 @@
 //! rate whatever the input rate, and the input is never held up by a key or a redraw for longer
 //! than one frame.
 
+use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
@@ -87,6 +88,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         && !dir.is_dir()
     {
         bail!("{} is not a lake folder", dir.display());
+    }
+    if args.pass && std::io::stdout().is_terminal() {
+        bail!(
+            "--pass writes the stream to stdout, which is the terminal it would draw on: pipe it \
+             on (`cardio-watch --pass | cardio-archive …`) or leave --pass out"
+        );
     }
     let stop = terminal::stop_flag()?;
     // The terminal first: without one, nothing is read or passed on, so a pipe is not half used.

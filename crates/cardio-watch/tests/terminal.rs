@@ -370,3 +370,23 @@ fn lake_follow_shows_files_as_the_real_archive_publishes_them() {
     let screen = t.wait_for("the exit", |s| s.contains("REPORTED"));
     assert!(screen.contains("STATUS=0"), "{screen}");
 }
+
+#[test]
+fn pass_refuses_to_write_the_stream_onto_its_own_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let watch = format!("echo '{{}}' | {} --pass", q(&bin("cardio-watch")));
+    let t = Tmux::start(dir, &reporting(&watch, 0));
+    let screen = t.wait_for("the exit", |s| s.contains("REPORTED"));
+    assert!(screen.contains("STATUS=2"), "{screen}");
+    assert!(
+        screen.contains("--pass writes the stream to stdout, which is the terminal"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("{}"),
+        "nothing of the stream on the screen:\n{screen}"
+    );
+}
