@@ -88,7 +88,8 @@ SCRIPT
   tmux -S "$WORK/tmux.sock" -f /dev/null new-session -d -x 80 -y 24 "bash $WORK/rt.sh"
   while [ ! -e "$WORK/rt.done" ]; do sleep 0.5; done
   tmux -S "$WORK/tmux.sock" kill-server 2>/dev/null || true
-  awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$WORK/rt.time"
+  # The last line: timeout's status 124 adds a line before it.
+  tail -n 1 "$WORK/rt.time" | awk '{ printf "%.2f %.2f", $1, $2 + $3 }'
 }
 # The station stays up after its input ends; SIGTERM 2 s after the stream ends takes it down.
 read -r w_wall w_cpu <<<"$(realtime "timeout --foreground -s TERM $((REALTIME + 2)) $BIN/cardio-watch")"

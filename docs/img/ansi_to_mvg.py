@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Turns a terminal screen captured with `tmux capture-pane -e -p` (text with SGR colour codes)
-into an ImageMagick draw file (MVG): one filled rectangle per background run, one text per run of
-same-styled characters, on a fixed cell grid. Used by docs/img/watch-screenshot.sh.
+into ImageMagick drawing commands (MVG): a filled rectangle per background run and each character
+at its cell of a fixed grid, one screen row per output line (each line one `-draw` argument: the
+usual security policy forbids reading an MVG file). Used by docs/img/watch-screenshot.sh.
 
-    python3 ansi_to_mvg.py COLUMNS ROWS CELL_W CELL_H < screen.ansi > screen.mvg
+    python3 ansi_to_mvg.py COLUMNS ROWS CELL_W CELL_H < screen.ansi > screen.rows
 """
 import re
 import sys
@@ -63,9 +64,9 @@ def apply_sgr(params, st):
         i += 1
 
 
-def cells(line):
-    """(character, fg, bg, bold) for each column of one captured line."""
-    st = dict(fg=None, bg=None, bold=False, rev=False, dim=False)
+def cells(line, st):
+    """(character, fg, bg, bold) for each column of one captured line. `st` carries the style on
+    from the line before: tmux writes a style only where it changes."""
     out = []
     for m in re.finditer(r"\x1b\[([0-9;]*)m|(.)", line):
         if m.group(1) is not None or m.group(2) is None:
@@ -81,9 +82,10 @@ def cells(line):
 def main():
     cols, rows, cw, ch = (int(a) for a in sys.argv[1:5])
     lines = sys.stdin.read().split("\n")[:rows]
-    print("font-size %d" % round(ch * 0.8))
+    st = dict(fg=None, bg=None, bold=False, rev=False, dim=False)
     for y, line in enumerate(lines):
-        row = cells(line)[:cols]
+        out = ["font-size %d" % round(ch * 0.8)]
+        row = cells(line, st)[:cols]
         x = 0
         while x < len(row):
             # A run of cells with the same style.
@@ -92,7 +94,7 @@ def main():
                 end += 1
             _, fg, bg, bold = row[x]
             if bg != BG:
-                print("fill '%s' rectangle %d,%d %d,%d" % (bg, x * cw, y * ch, end * cw - 1, (y + 1) * ch - 1))
+                out.append("fill '%s' rectangle %d,%d %d,%d" % (bg, x * cw, y * ch, end * cw - 1, (y + 1) * ch - 1))
             text = "".join(c for c, *_ in row[x:end])
             if text.strip():
                 for i, c in enumerate(text):
@@ -100,8 +102,9 @@ def main():
                         continue
                     esc = c.replace("\\", "\\\\").replace("'", "\\'")
                     font = "DejaVu-Sans-Mono-Bold" if bold else "DejaVu-Sans-Mono"
-                    print("font '%s' fill '%s' text %d,%d '%s'" % (font, fg, (x + i) * cw, y * ch + round(ch * 0.78), esc))
+                    out.append("font '%s' fill '%s' text %d,%d '%s'" % (font, fg, (x + i) * cw, y * ch + round(ch * 0.78), esc))
             x = end
+        print(" ".join(out))
 
 
 main()

@@ -22,6 +22,8 @@ sleep 1.5 # the repaint after the end of input
 tmux -S "$WORK/s" capture-pane -e -p >"$WORK/screen.ansi"
 tmux -S "$WORK/s" send-keys q
 CW=9 CH=18
-python3 docs/img/ansi_to_mvg.py "$COLS" "$ROWS" $CW $CH <"$WORK/screen.ansi" >"$WORK/screen.mvg"
-"$CONVERT" -size $((COLS * CW))x$((ROWS * CH)) xc:'#1e1e1e' -draw "@$WORK/screen.mvg" docs/img/watch.png
+python3 docs/img/ansi_to_mvg.py "$COLS" "$ROWS" $CW $CH <"$WORK/screen.ansi" >"$WORK/screen.rows"
+draws=()
+while IFS= read -r row; do draws+=(-draw "$row"); done <"$WORK/screen.rows"
+"$CONVERT" -size $((COLS * CW))x$((ROWS * CH)) xc:'#1e1e1e' "${draws[@]}" docs/img/watch.png
 echo "docs/img/watch.png"

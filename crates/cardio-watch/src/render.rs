@@ -153,9 +153,13 @@ fn draw_overview(frame: &mut Frame, area: Rect, ward: &Ward, view: &mut View) {
     .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let shown = rows.iter().enumerate().skip(view.offset).take(height);
     let table_rows = shown.clone().map(|(i, p)| {
-        let bed_style = sounding
+        let mut bed_style = sounding
             .get(p.id.as_str())
             .map_or(Style::new(), |&(pr, _)| priority_style(pr));
+        // The selection shows on the bed alone, so the row's colours still read as they are.
+        if i == selected {
+            bed_style = bed_style.add_modifier(Modifier::REVERSED);
+        }
         let since = ward.since_last(p);
         let last_style = if since >= ward.silent_after_ms {
             Style::new().fg(Color::Magenta)
@@ -171,7 +175,7 @@ fn draw_overview(frame: &mut Frame, area: Rect, ward: &Ward, view: &mut View) {
             _ => [Cell::from("--").style(DIM), Cell::from("")],
         };
         let [news2, risk] = risk_cell;
-        let row = Row::new([
+        Row::new([
             Cell::from(p.id.as_str()).style(bed_style),
             value_cell(ward, Vital::HeartRate, p.heart_rate.map(f64::from), 0),
             value_cell(ward, Vital::Spo2, p.spo2.map(f64::from), 0),
@@ -182,12 +186,7 @@ fn draw_overview(frame: &mut Frame, area: Rect, ward: &Ward, view: &mut View) {
             risk,
             Cell::from(short_age(since)).style(last_style),
             Cell::from(""),
-        ]);
-        if i == selected {
-            row.style(Style::new().add_modifier(Modifier::REVERSED))
-        } else {
-            row
-        }
+        ])
     });
     frame.render_widget(Table::new(table_rows, widths).header(header), area);
     // The trend column holds one sparkline per row, drawn over the table's empty cell.
