@@ -363,6 +363,11 @@ fn filter_and_sort_keys_change_the_rows() {
         !screen[(0, 2)]
             .modifier
             .contains(ratatui::style::Modifier::REVERSED)
+    ); // … on the bed alone: the rest of the row keeps its colours.
+    assert!(
+        !screen[(43, 3)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
     );
 }
 
