@@ -22,6 +22,7 @@ COPY crates/cardio-sim/Cargo.toml crates/cardio-sim/
 COPY crates/cardio-alert/Cargo.toml crates/cardio-alert/
 COPY crates/cardio-archive/Cargo.toml crates/cardio-archive/
 COPY crates/cardio-report/Cargo.toml crates/cardio-report/
+COPY crates/cardio-watch/Cargo.toml crates/cardio-watch/
 COPY crates/end-to-end/Cargo.toml crates/end-to-end/
 RUN stub-sources crates/*/Cargo.toml \
     && cargo build --release --locked --workspace --bins \
