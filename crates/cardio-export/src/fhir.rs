@@ -72,9 +72,9 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Emits the resources of one reading (a Patient or Device the first time it is seen, then the
-    /// Observations) and returns how many Observations it wrote.
-    pub fn reading(&mut self, v: &Vitals, sink: &mut dyn ResourceSink) -> anyhow::Result<usize> {
+    /// Emits the resources of one reading: a Patient or Device the first time it is seen, then the
+    /// Observations.
+    pub fn reading(&mut self, v: &Vitals, sink: &mut dyn ResourceSink) -> anyhow::Result<()> {
         self.patient_ref.clear();
         push_id(&mut self.patient_ref, &[&v.patient_id]);
         self.device_ref.clear();
@@ -207,7 +207,7 @@ impl Encoder {
             b.push(b'}');
             self.emit("news2", sink)?;
         }
-        Ok(self.derived.len() + usize::from(matches!(v.news2, Some(Some(_)))))
+        Ok(())
     }
 
     /// Starts an Observation: resourceType, id, meta.profile (none when `profile` is empty),
@@ -248,28 +248,27 @@ impl Encoder {
     }
 
     fn patient(&mut self, patient_id: &str, sink: &mut dyn ResourceSink) -> anyhow::Result<()> {
-        let b = &mut self.buf;
-        b.clear();
-        b.extend_from_slice(br#"{"resourceType":"Patient","id":""#);
-        b.extend_from_slice(self.patient_ref.as_bytes());
-        b.extend_from_slice(br#"","identifier":[{"system":""#);
-        b.extend_from_slice(PATIENT_ID_SYSTEM.as_bytes());
-        b.extend_from_slice(br#"","value":"#);
-        json_string(b, patient_id);
-        b.extend_from_slice(b"}]}");
+        start_identified(
+            &mut self.buf,
+            Kind::Patient,
+            &self.patient_ref,
+            PATIENT_ID_SYSTEM,
+            patient_id,
+        );
+        self.buf.push(b'}');
         sink.resource(Kind::Patient, &self.patient_ref, &self.buf)
     }
 
     fn device(&mut self, device_id: &str, sink: &mut dyn ResourceSink) -> anyhow::Result<()> {
+        start_identified(
+            &mut self.buf,
+            Kind::Device,
+            &self.device_ref,
+            DEVICE_ID_SYSTEM,
+            device_id,
+        );
         let b = &mut self.buf;
-        b.clear();
-        b.extend_from_slice(br#"{"resourceType":"Device","id":""#);
-        b.extend_from_slice(self.device_ref.as_bytes());
-        b.extend_from_slice(br#"","identifier":[{"system":""#);
-        b.extend_from_slice(DEVICE_ID_SYSTEM.as_bytes());
-        b.extend_from_slice(br#"","value":"#);
-        json_string(b, device_id);
-        b.extend_from_slice(br#"}],"type":{"coding":[{"system":""#);
+        b.extend_from_slice(br#","type":{"coding":[{"system":""#);
         b.extend_from_slice(codes::MDC_SYSTEM.as_bytes());
         b.extend_from_slice(br#"","code":""#);
         Num::Int(i64::from(codes::MDS_MDC.0)).write(b);
@@ -278,6 +277,21 @@ impl Encoder {
         b.extend_from_slice(br#""}],"text":"Multi-parameter patient monitor"}}"#);
         sink.resource(Kind::Device, &self.device_ref, &self.buf)
     }
+}
+
+/// Starts a Patient or Device in `b`: its type, resource id and the stream's id as identifier,
+/// leaving the object open.
+fn start_identified(b: &mut Vec<u8>, kind: Kind, id: &str, system: &str, value: &str) {
+    b.clear();
+    b.extend_from_slice(br#"{"resourceType":""#);
+    b.extend_from_slice(kind.name().as_bytes());
+    b.extend_from_slice(br#"","id":""#);
+    b.extend_from_slice(id.as_bytes());
+    b.extend_from_slice(br#"","identifier":[{"system":""#);
+    b.extend_from_slice(system.as_bytes());
+    b.extend_from_slice(br#"","value":"#);
+    json_string(b, value);
+    b.extend_from_slice(b"}]");
 }
 
 fn coding(b: &mut Vec<u8>, system: &str, code: &str, display: &str) {

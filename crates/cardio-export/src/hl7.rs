@@ -70,17 +70,8 @@ pub struct Encoder {
 impl Encoder {
     /// ORU^R01 (PCD-01) for one reading. A null value has no OBX: absent, not zero.
     pub fn reading(&mut self, v: &Vitals, msg: &mut Message) {
-        self.dtm.clear();
-        push_dtm(&mut self.dtm, v.ts);
+        let ctl = self.start(msg, v.ts, &[&v.device_id, &v.seq.to_string()]);
         let out = &mut msg.bytes;
-        out.clear();
-        msg.control_id.clear();
-        let mut ctl = Vec::with_capacity(32);
-        push_escaped(&mut ctl, &v.device_id);
-        ctl.push(b'.');
-        Num::Int(v.seq as i64).write(&mut ctl);
-        msg.control_id
-            .push_str(std::str::from_utf8(&ctl).expect("escaped UTF-8 stays UTF-8"));
 
         self.header(out, "ORU^R01^ORU_R01", &ctl, PROFILE_PCD01, &v.patient_id);
         out.extend_from_slice(b"OBR|1||");
@@ -130,20 +121,12 @@ impl Encoder {
 
     /// ORU^R40 (PCD-04) for one alert event.
     pub fn alert(&mut self, a: &Alert, msg: &mut Message) {
-        self.dtm.clear();
-        push_dtm(&mut self.dtm, a.ts);
+        let ctl = self.start(
+            msg,
+            a.ts,
+            &[&a.alert_id, a.state.as_str(), &a.ts.millis().to_string()],
+        );
         let out = &mut msg.bytes;
-        out.clear();
-        msg.control_id.clear();
-        let mut ctl = Vec::with_capacity(48);
-        push_escaped(&mut ctl, &a.alert_id);
-        ctl.push(b'.');
-        ctl.extend_from_slice(a.state.as_str().as_bytes());
-        ctl.push(b'.');
-        Num::Int(a.ts.millis()).write(&mut ctl);
-        msg.control_id
-            .push_str(std::str::from_utf8(&ctl).expect("escaped UTF-8 stays UTF-8"));
-
         self.header(out, "ORU^R40^ORU_R40", &ctl, PROFILE_PCD04, &a.patient_id);
         // OBR-3: the alert's identity, stable from raise to clear, so that the receiver links the
         // start, escalation and end of one episode.
@@ -232,6 +215,25 @@ impl Encoder {
             out.extend_from_slice(&self.dtm);
             out.push(SEGMENT_END);
         }
+    }
+
+    /// Clears `msg`, sets the event time for the message's fields and its control id (MSH-10):
+    /// `parts` escaped and joined with `.`. Returns the control id as written.
+    fn start(&mut self, msg: &mut Message, ts: Timestamp, parts: &[&str]) -> Vec<u8> {
+        self.dtm.clear();
+        push_dtm(&mut self.dtm, ts);
+        msg.bytes.clear();
+        let mut ctl = Vec::with_capacity(48);
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                ctl.push(b'.');
+            }
+            push_escaped(&mut ctl, part);
+        }
+        msg.control_id.clear();
+        msg.control_id
+            .push_str(std::str::from_utf8(&ctl).expect("escaped UTF-8 stays UTF-8"));
+        ctl
     }
 
     /// MSH, PID and PV1.

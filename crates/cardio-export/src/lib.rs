@@ -74,13 +74,13 @@ fn export(input: impl Read, common: &CommonArgs, out: &mut dyn Exporter) -> anyh
     let mut reader = LineReader::new(input);
     let mut bad = BadLines::new(PROGRAM);
     let mut c = Counts::default();
-    let interval_ms = (common.interval * 1000.0).round() as i64;
     if !(common.interval >= 0.0 && common.interval.is_finite()) {
         bail!(
             "--interval must be 0 or more seconds, not {}",
             common.interval
         );
     }
+    let interval_ms = (common.interval * 1000.0).round() as i64;
     let mut last_exported: HashMap<String, i64> = HashMap::new();
     while let Some(line) = reader.next_line().context("cannot read standard input")? {
         let number = line.number;
@@ -209,24 +209,16 @@ struct Hl7Stdout {
 
 impl Hl7Stdout {
     fn write(&mut self) -> anyhow::Result<()> {
-        let bytes = &self.message.bytes;
+        let bytes = &mut self.message.bytes;
         match self.framing {
             Framing::Mllp => mllp::write_frame(&mut self.out, bytes),
             Framing::Lines => {
-                // Segments end in \r on the wire; on a line-separated file they end in \n.
-                let mut rest = &bytes[..];
-                let mut r = Ok(());
-                while let Some(i) = rest.iter().position(|&b| b == hl7::SEGMENT_END) {
-                    r = self
-                        .out
-                        .write_all(&rest[..i])
-                        .and_then(|()| self.out.write_all(b"\n"));
-                    if r.is_err() {
-                        break;
-                    }
-                    rest = &rest[i + 1..];
+                // Segments end in \r on the wire and in \n in a file. The encoder escapes every
+                // \r in the stream's text, so each one here ends a segment.
+                for b in bytes.iter_mut().filter(|b| **b == hl7::SEGMENT_END) {
+                    *b = b'\n';
                 }
-                r
+                self.out.write_all(bytes)
             }
         }
         .context("cannot write to standard output")?;
@@ -336,8 +328,7 @@ struct FhirFiles {
 
 impl Exporter for FhirFiles {
     fn reading(&mut self, v: &Vitals, _line: u64) -> anyhow::Result<()> {
-        self.encoder.reading(v, &mut self.files)?;
-        Ok(())
+        self.encoder.reading(v, &mut self.files)
     }
 
     fn alert(&mut self, _a: &Alert, _line: u64) -> anyhow::Result<bool> {

@@ -95,7 +95,7 @@ fn a_missing_ack_times_out_and_the_message_is_resent() {
     if !checkers_available(false) {
         return;
     }
-    let report = delivered_exactly_once("silent:300", &["--timeout", "1"]);
+    let report = delivered_exactly_once("silent:100", &["--timeout", "1"]);
     assert!(report.contains("no ACK within the timeout"), "{report}");
 }
 
@@ -180,4 +180,57 @@ fn an_unreachable_listener_stops_the_export_after_its_retries() {
         stderr(&o)
     );
     assert!(stderr(&o).contains("cannot connect"), "{}", stderr(&o));
+}
+
+/// (device, MSH-7) of each ORU^R01 and the number of ORU^R40 in line-separated output.
+fn messages(stdout: &[u8]) -> (Vec<(String, String)>, usize) {
+    let text = String::from_utf8_lossy(stdout);
+    let mut readings = vec![];
+    let mut alarms = 0;
+    for msh in text.lines().filter(|l| l.starts_with("MSH|")) {
+        let f: Vec<&str> = msh.split('|').collect();
+        if f[8] == "ORU^R01^ORU_R01" {
+            let device = f[9].rsplit_once('.').unwrap().0.to_owned();
+            readings.push((device, f[6].to_owned()));
+        } else {
+            alarms += 1;
+        }
+    }
+    (readings, alarms)
+}
+
+#[test]
+fn interval_thins_readings_per_device_but_keeps_every_alarm() {
+    let input = ward_stream();
+    let all = export(&["hl7"], &input);
+    let thin = export(&["hl7", "--interval", "60"], &input);
+    assert!(
+        stderr(&thin).contains("readings thinned by --interval"),
+        "{}",
+        stderr(&thin)
+    );
+    let (all_readings, all_alarms) = messages(&all.stdout);
+    let (readings, alarms) = messages(&thin.stdout);
+    assert_eq!(alarms, all_alarms);
+    assert!(alarms > 0);
+    // The simulated monitors read every 30 s: every other reading goes.
+    assert!(
+        readings.len() < all_readings.len() * 6 / 10,
+        "{} of {}",
+        readings.len(),
+        all_readings.len()
+    );
+    let mut last: std::collections::HashMap<String, u64> = Default::default();
+    for (device, dtm) in readings {
+        // YYYYMMDDHHMMSS within one day: seconds of the day.
+        let t: u64 = dtm[8..10].parse::<u64>().unwrap() * 3600
+            + dtm[10..12].parse::<u64>().unwrap() * 60
+            + dtm[12..14].parse::<u64>().unwrap();
+        if let Some(prev) = last.insert(device.clone(), t) {
+            assert!(
+                t - prev >= 60,
+                "{device}: readings {prev} and {t} less than 60 s apart"
+            );
+        }
+    }
 }
