@@ -69,6 +69,12 @@ pub struct Encoder {
     device_ref: String,
     base_id: String,
     derived: Vec<&'static str>,
+    /// The fixed JSON of each [`NUMERICS`] row, built once: its `"code"` member (as an
+    /// Observation's for the first four, as a BP component's start for the last two) and the
+    /// unit members that follow a value. A reading writes a few large pieces instead of many
+    /// small ones.
+    codes: Vec<Vec<u8>>,
+    units: Vec<Vec<u8>>,
 }
 
 impl Encoder {
@@ -94,31 +100,22 @@ impl Encoder {
         Num::Int(v.seq as i64).write(&mut seq);
         let seq = std::str::from_utf8(&seq).expect("digits");
 
+        if self.codes.is_empty() {
+            self.build_fixed_pieces();
+        }
         self.derived.clear();
-        for (row, (profile, suffix)) in NUMERICS.iter().zip(PROFILES) {
-            let Some(value) = (row.get)(v) else { continue };
+        for (i, (profile, suffix)) in PROFILES.into_iter().enumerate() {
+            let Some(value) = (NUMERICS[i].get)(v) else {
+                continue;
+            };
             self.begin(v, seq, suffix, profile, CATEGORY_VITAL_SIGNS);
-            let b = &mut self.buf;
-            b.extend_from_slice(br#","code":{"coding":["#);
-            if suffix == "spo2" {
-                coding(
-                    b,
-                    codes::LOINC_SYSTEM,
-                    codes::SPO2_PROFILE_LOINC.0,
-                    codes::SPO2_PROFILE_LOINC.1,
-                );
-                b.push(b',');
-            }
-            coding(b, codes::LOINC_SYSTEM, row.loinc, row.loinc_display);
-            b.push(b',');
-            mdc_coding(b, row);
-            b.extend_from_slice(br#"],"text":""#);
-            b.extend_from_slice(row.loinc_display.as_bytes());
-            b.extend_from_slice(b"\"}");
+            self.buf.extend_from_slice(&self.codes[i]);
             self.subject_time_device(ts);
-            self.buf.extend_from_slice(br#","valueQuantity":"#);
-            quantity(&mut self.buf, value, row.unit_display, row.ucum);
-            self.buf.push(b'}');
+            let b = &mut self.buf;
+            b.extend_from_slice(br#","valueQuantity":{"value":"#);
+            value.write(b);
+            b.extend_from_slice(&self.units[i]);
+            b.push(b'}');
             self.emit(suffix, sink)?;
         }
 
@@ -138,27 +135,17 @@ impl Encoder {
             self.subject_time_device(ts);
             let b = &mut self.buf;
             b.extend_from_slice(br#","component":["#);
-            for (i, (row, value)) in [
-                (&NUMERICS[codes::SYSTOLIC], sys),
-                (&NUMERICS[codes::DIASTOLIC], dia),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if i > 0 {
+            for (i, value) in [(codes::SYSTOLIC, sys), (codes::DIASTOLIC, dia)] {
+                if i == codes::DIASTOLIC {
                     b.push(b',');
                 }
-                b.extend_from_slice(br#"{"code":{"coding":["#);
-                coding(b, codes::LOINC_SYSTEM, row.loinc, row.loinc_display);
-                b.push(b',');
-                mdc_coding(b, row);
-                b.extend_from_slice(br#"],"text":""#);
-                b.extend_from_slice(row.loinc_display.as_bytes());
-                b.extend_from_slice(b"\"}");
+                b.push(b'{');
+                b.extend_from_slice(&self.codes[i][1..]);
                 match value {
                     Some(value) => {
-                        b.extend_from_slice(br#","valueQuantity":"#);
-                        quantity(b, value, row.unit_display, row.ucum);
+                        b.extend_from_slice(br#","valueQuantity":{"value":"#);
+                        value.write(b);
+                        b.extend_from_slice(&self.units[i]);
                     }
                     None => b.extend_from_slice(
                         br#","dataAbsentReason":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/data-absent-reason","code":"unknown","display":"Unknown"}]}"#,
@@ -208,6 +195,27 @@ impl Encoder {
             self.emit("news2", sink)?;
         }
         Ok(())
+    }
+
+    fn build_fixed_pieces(&mut self) {
+        for (i, row) in NUMERICS.iter().enumerate() {
+            let mut b = br#","code":{"coding":["#.to_vec();
+            if i == codes::SPO2 {
+                let (code, display) = codes::SPO2_PROFILE_LOINC;
+                coding(&mut b, codes::LOINC_SYSTEM, code, display);
+                b.push(b',');
+            }
+            coding(&mut b, codes::LOINC_SYSTEM, row.loinc, row.loinc_display);
+            b.push(b',');
+            mdc_coding(&mut b, row);
+            b.extend_from_slice(br#"],"text":""#);
+            b.extend_from_slice(row.loinc_display.as_bytes());
+            b.extend_from_slice(b"\"}");
+            self.codes.push(b);
+            let mut u = vec![];
+            unit_members(&mut u, row.unit_display, row.ucum);
+            self.units.push(u);
+        }
     }
 
     /// Starts an Observation: resourceType, id, meta.profile (none when `profile` is empty),
@@ -317,6 +325,11 @@ fn mdc_coding(b: &mut Vec<u8>, row: &codes::Numeric) {
 fn quantity(b: &mut Vec<u8>, value: Num, unit: &str, ucum: &str) {
     b.extend_from_slice(br#"{"value":"#);
     value.write(b);
+    unit_members(b, unit, ucum);
+}
+
+/// The members of a Quantity after its value, and its closing brace.
+fn unit_members(b: &mut Vec<u8>, unit: &str, ucum: &str) {
     b.extend_from_slice(br#","unit":""#);
     b.extend_from_slice(unit.as_bytes());
     b.extend_from_slice(br#"","system":""#);

@@ -215,8 +215,10 @@ impl Hl7Stdout {
             Framing::Lines => {
                 // Segments end in \r on the wire and in \n in a file. The encoder escapes every
                 // \r in the stream's text, so each one here ends a segment.
-                for b in bytes.iter_mut().filter(|b| **b == hl7::SEGMENT_END) {
-                    *b = b'\n';
+                let mut from = 0;
+                while let Some(i) = memchr::memchr(hl7::SEGMENT_END, &bytes[from..]) {
+                    bytes[from + i] = b'\n';
+                    from += i + 1;
                 }
                 self.out.write_all(bytes)
             }
