@@ -4,6 +4,7 @@
 # machine:
 #   cat                 moving the input bytes, nothing else
 #   cardio-alert        a stage that parses and rewrites every line (the pipeline's own yardstick)
+#   dd conv=fsync       the disk writing the FHIR export's bytes, its ceiling for `fhir --out`
 # Input: cardio-sim | cardio-alert (NEWS2 on every reading) in a file. Output bytes are written to
 # a real folder (FHIR) or /dev/null (HL7). Each command runs RUNS times (default 3); the best wall
 # time and its CPU time are shown, and the rate per CPU second, which moves less than wall time when
@@ -54,6 +55,11 @@ measure "cardio-alert" "$BIN/cardio-alert --quiet < $WORK/in.jsonl > /dev/null"
 measure "cardio-export hl7 (lines) > /dev/null" "$BIN/cardio-export hl7 --quiet < $WORK/in.jsonl > /dev/null"
 measure "cardio-export hl7 --framing mllp" "$BIN/cardio-export hl7 --quiet --framing mllp < $WORK/in.jsonl > /dev/null"
 measure "cardio-export fhir --out DIR" "$BIN/cardio-export fhir --quiet --out $WORK/fhir < $WORK/in.jsonl"
+# The disk's own ceiling for the same bytes: the FHIR output copied with dd and fsynced.
+"$BIN/cardio-export" fhir --quiet --out "$WORK/ref" <"$WORK/in.jsonl"
+cat "$WORK"/ref/*.ndjson >"$WORK/ref.all" && rm -rf "$WORK/ref"
+measure "dd FHIR's bytes conv=fsync (disk)" "dd if=$WORK/ref.all of=$WORK/copy bs=1M conv=fsync status=none"
+rm -f "$WORK/ref.all" "$WORK/copy"
 # The same into memory (tmpfs), where fsync costs nothing: the exporter's own speed, without the disk.
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   SHM=$(mktemp -d /dev/shm/cardio-export-bench.XXXXXX)
