@@ -1,4 +1,4 @@
-# CardioStream image: cardio-sim, cardio-alert, cardio-archive and cardio-report on Debian slim,
+# CardioStream image: cardio-sim, cardio-alert, cardio-archive, cardio-report, cardio-watch and cardio-export on Debian slim,
 # plus kcat for the compose file's Kafka profile. docker-compose.yml runs it;
 # docs/docker-and-kafka.md says what runs where. Checked without a Docker engine by docker/tests/check_compose.py (hadolint,
 # and consistency with the compose file and the binaries' flags).
@@ -23,6 +23,7 @@ COPY crates/cardio-alert/Cargo.toml crates/cardio-alert/
 COPY crates/cardio-archive/Cargo.toml crates/cardio-archive/
 COPY crates/cardio-report/Cargo.toml crates/cardio-report/
 COPY crates/cardio-watch/Cargo.toml crates/cardio-watch/
+COPY crates/cardio-export/Cargo.toml crates/cardio-export/
 COPY crates/end-to-end/Cargo.toml crates/end-to-end/
 RUN stub-sources crates/*/Cargo.toml \
     && cargo build --release --locked --workspace --bins \
