@@ -12,7 +12,6 @@ pub mod check;
 pub mod cli;
 pub mod compact;
 pub mod dedup;
-pub mod fast_vitals;
 pub mod intake;
 pub mod lock;
 pub mod partition;
