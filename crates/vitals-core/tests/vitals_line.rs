@@ -229,10 +229,12 @@ fn vitals() -> impl Strategy<Value = Vitals> {
         ),
         (int(), int(), int(), proptest::option::of(-100.0f64..100.0)),
         (int(), int(), any::<bool>(), 0usize..5, int()),
-        (
-            proptest::option::of(proptest::option::of(any::<u8>())),
-            proptest::option::of(proptest::option::of(0usize..4)),
-        ),
+        // cardio-alert adds both NEWS2 fields or neither.
+        proptest::option::of((
+            proptest::option::of(any::<u8>()),
+            proptest::option::of(0usize..4),
+        ))
+        .prop_map(|n| n.map_or((None, None), |(n2, risk)| (Some(n2), Some(risk)))),
     )
         .prop_map(
             |((ms, p, d, seq), (hr, spo2, rr, t), (sbp, dbp, o2, c, bat), (n2, risk))| {
