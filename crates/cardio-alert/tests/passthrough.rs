@@ -34,13 +34,7 @@ fn vitals() -> impl Strategy<Value = Vitals> {
                 v.systolic_mmhg = sbp;
                 v.diastolic_mmhg = dbp;
                 v.on_oxygen = o2;
-                v.consciousness = [
-                    Consciousness::A,
-                    Consciousness::C,
-                    Consciousness::V,
-                    Consciousness::P,
-                    Consciousness::U,
-                ][c];
+                v.consciousness = Consciousness::ALL[c];
                 v.battery_pct = bat;
                 v
             },

@@ -3,10 +3,12 @@
 //! text in the strings (quotes, backslashes, control characters, any Unicode), any integer in
 //! range, any finite number and any event time in the accepted years.
 
+mod common;
+
 use proptest::prelude::*;
 use vitals_core::{
-    Alert, AlertKind, AlertState, Consciousness, LineReader, LineWriter, Priority, Record,
-    Rejected, Risk, Timestamp, Vital, Vitals, parse_record,
+    Alert, AlertKind, AlertState, LineReader, LineWriter, Priority, Record, Rejected, Timestamp,
+    Vital, Vitals, parse_record,
 };
 
 fn ts() -> impl Strategy<Value = Timestamp> {
@@ -29,39 +31,16 @@ fn finite() -> impl Strategy<Value = f64> {
 }
 
 fn vitals() -> BoxedStrategy<Vitals> {
-    let int = || proptest::option::of(any::<i32>());
-    (
-        (ts(), text(), text(), any::<u64>()),
-        (int(), int(), int(), proptest::option::of(finite())),
-        (int(), int(), any::<bool>(), 0usize..5, int()),
-        proptest::option::of(proptest::option::of(any::<u8>())),
-        proptest::option::of(proptest::option::of(0usize..4)),
-    )
-        .prop_map(
-            |((ts, p, d, seq), (hr, spo2, rr, t), (sbp, dbp, o2, c, bat), n2, risk)| {
-                let mut v = Vitals::empty(ts, &p, &d, seq);
-                v.heart_rate_bpm = hr;
-                v.spo2_pct = spo2;
-                v.respiratory_rate_bpm = rr;
-                v.temperature_c = t;
-                v.systolic_mmhg = sbp;
-                v.diastolic_mmhg = dbp;
-                v.on_oxygen = o2;
-                v.consciousness = [
-                    Consciousness::A,
-                    Consciousness::C,
-                    Consciousness::V,
-                    Consciousness::P,
-                    Consciousness::U,
-                ][c];
-                v.battery_pct = bat;
-                v.news2 = n2;
-                v.news2_risk = risk
-                    .map(|r| r.map(|i| [Risk::Low, Risk::LowMedium, Risk::Medium, Risk::High][i]));
-                v
-            },
+    common::vitals(common::Parts {
+        ts: ts().boxed(),
+        id: text().boxed(),
+        temperature: finite().boxed(),
+        news2: (
+            proptest::option::of(proptest::option::of(any::<u8>())),
+            proptest::option::of(proptest::option::of(0usize..4)),
         )
-        .boxed()
+            .boxed(),
+    })
 }
 
 fn alert() -> BoxedStrategy<Alert> {

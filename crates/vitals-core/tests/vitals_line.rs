@@ -4,9 +4,11 @@
 //! reads must be what serde reads, bit for bit; and it must read every line our own writers write,
 //! or the stages lose their speed.
 
+mod common;
+
 use proptest::prelude::*;
 use vitals_core::vitals_line::{check_against_serde, scan_line};
-use vitals_core::{Consciousness, Risk, Timestamp, Vitals};
+use vitals_core::{Timestamp, Vitals};
 
 /// A JSON number as text, in the forms a device or a hand-edited file may use.
 fn number() -> BoxedStrategy<String> {
@@ -218,49 +220,24 @@ fn mutated(base: impl Strategy<Value = String>) -> impl Strategy<Value = Vec<u8>
 }
 
 /// Any `Vitals` our writers could write.
-fn vitals() -> impl Strategy<Value = Vitals> {
-    let int = || proptest::option::of(any::<i32>());
-    (
-        (
-            0i64..86_400_000 * 3,
-            "[A-Z0-9-]{1,12}",
-            "[A-Z0-9-]{1,8}",
-            any::<u64>(),
-        ),
-        (int(), int(), int(), proptest::option::of(-100.0f64..100.0)),
-        (int(), int(), any::<bool>(), 0usize..5, int()),
+fn vitals() -> BoxedStrategy<Vitals> {
+    common::vitals(common::Parts {
+        ts: (0i64..86_400_000 * 3)
+            .prop_map(|ms| Timestamp(1_795_824_000_000 + ms))
+            .boxed(),
+        id: "[A-Z0-9-]{1,12}".boxed(),
+        // Tenths, as devices write them (the scanner reads up to 15 significant digits).
+        temperature: (-100.0f64..100.0)
+            .prop_map(|x| (x * 10.0).round() / 10.0)
+            .boxed(),
         // cardio-alert adds both NEWS2 fields or neither.
-        proptest::option::of((
+        news2: proptest::option::of((
             proptest::option::of(any::<u8>()),
             proptest::option::of(0usize..4),
         ))
-        .prop_map(|n| n.map_or((None, None), |(n2, risk)| (Some(n2), Some(risk)))),
-    )
-        .prop_map(
-            |((ms, p, d, seq), (hr, spo2, rr, t), (sbp, dbp, o2, c, bat), (n2, risk))| {
-                let mut v = Vitals::empty(Timestamp(1_795_824_000_000 + ms), &p, &d, seq);
-                v.heart_rate_bpm = hr;
-                v.spo2_pct = spo2;
-                v.respiratory_rate_bpm = rr;
-                // Tenths, as devices write them (the scanner reads up to 15 significant digits).
-                v.temperature_c = t.map(|x| (x * 10.0).round() / 10.0);
-                v.systolic_mmhg = sbp;
-                v.diastolic_mmhg = dbp;
-                v.on_oxygen = o2;
-                v.consciousness = [
-                    Consciousness::A,
-                    Consciousness::C,
-                    Consciousness::V,
-                    Consciousness::P,
-                    Consciousness::U,
-                ][c];
-                v.battery_pct = bat;
-                v.news2 = n2;
-                v.news2_risk = risk
-                    .map(|r| r.map(|i| [Risk::Low, Risk::LowMedium, Risk::Medium, Risk::High][i]));
-                v
-            },
-        )
+        .prop_map(|n| n.map_or((None, None), |(n2, risk)| (Some(n2), Some(risk))))
+        .boxed(),
+    })
 }
 
 proptest! {
