@@ -4,13 +4,15 @@
 use proptest::prelude::*;
 use vitals_core::{Consciousness, Risk, Timestamp, Vitals};
 
+/// `news2` and `news2_risk`, the risk as an index into [`Risk::ALL`].
+pub type News2Fields = (Option<Option<u8>>, Option<Option<usize>>);
+
 /// What a generated reading's free parts may be.
 pub struct Parts {
     pub ts: BoxedStrategy<Timestamp>,
     pub id: BoxedStrategy<String>,
     pub temperature: BoxedStrategy<f64>,
-    /// `news2` and `news2_risk` (the risk as an index into the four bands).
-    pub news2: BoxedStrategy<(Option<Option<u8>>, Option<Option<usize>>)>,
+    pub news2: BoxedStrategy<News2Fields>,
 }
 
 /// Readings with any `i32` in the integer vitals, any consciousness and oxygen flag, and the rest
