@@ -2,7 +2,6 @@
 //! (SPEC.md 3.1–3.3), with the evaluation of its alerts against cardio-sim's ground truth.
 
 pub mod alarm;
-pub mod canonical;
 pub mod carry;
 pub mod cli;
 pub mod engine;

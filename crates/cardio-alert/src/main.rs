@@ -2,6 +2,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cardio_alert::cli::Args::parse();
-    vitals_core::status::exit_status("cardio-alert", cardio_alert::run(args))
+    vitals_core::status::run_main("cardio-alert", || {
+        cardio_alert::run(cardio_alert::cli::Args::parse())
+    })
 }

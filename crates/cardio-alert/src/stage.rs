@@ -8,7 +8,6 @@ use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
 use vitals_core::{LineReader, LineWriter, Record, Rejected, Timestamp, Vitals};
 
-use crate::canonical;
 use crate::engine::{Engine, News2};
 use crate::summary::{self, Counts};
 
@@ -72,7 +71,7 @@ fn pump<R: Read, W: Write, E: Write>(
     let mut writer = LineWriter::new(output);
     let mut alerts = Vec::new();
     let mut scratch = Vec::with_capacity(1024);
-    let mut scanner = canonical::Scanner::default();
+    let mut scanner = vitals_core::vitals_line::Scanner::default();
     // One record reused for every canonical line: its id strings keep their allocation.
     let mut reading = Vitals::empty(Timestamp(0), "", "", 0);
     loop {
@@ -90,7 +89,7 @@ fn pump<R: Read, W: Write, E: Write>(
             alerts: &mut alerts,
             scratch: &mut scratch,
         };
-        if line.overlong.is_none() && scanner.read_into(line.bytes, &mut reading) {
+        if line.overlong.is_none() && scanner.read_into(line.bytes, &mut reading).is_some() {
             out.vitals(line.bytes, &reading)?;
         } else {
             match line.text().and_then(vitals_core::parse_record) {
@@ -223,7 +222,8 @@ impl<W: Write, E: Write> Sink<'_, W, E> {
 
 /// Writes a vitals line with the two NEWS2 fields. When the line has neither yet (the usual case),
 /// its own bytes are kept and the fields spliced in before the final `}`: no re-serialisation, and
-/// every field the line carried goes on exactly as it came. Otherwise the record is rewritten.
+/// every field the line carried goes on exactly as it came. Otherwise the old NEWS2 fields are
+/// replaced and the other members kept as they came.
 fn write_vitals<W: Write>(
     writer: &mut LineWriter<W>,
     scratch: &mut Vec<u8>,
@@ -241,11 +241,15 @@ fn write_vitals<W: Write>(
             .write_line_parts(&line[..end], scratch)
             .context("cannot write standard output");
     }
-    let mut v = v.clone();
-    v.news2 = Some(n.score);
-    v.news2_risk = Some(n.risk);
+    // The line already carries NEWS2 fields (cardio-alert run over its own output): replace
+    // them, keeping every other member as it came, unknown fields included.
+    let text = std::str::from_utf8(line).context("a vitals line that is not UTF-8")?;
+    let mut head = Vec::with_capacity(line.len());
+    vitals_core::vitals_line::object_without(text, &["news2", "news2_risk"], &mut head)
+        .context("a vitals line that is not a JSON object")?;
+    news2_tail(n, scratch);
     writer
-        .write_record(&v)
+        .write_line_parts(&head, scratch)
         .context("cannot write standard output")
 }
 

@@ -34,13 +34,7 @@ fn vitals() -> impl Strategy<Value = Vitals> {
                 v.systolic_mmhg = sbp;
                 v.diastolic_mmhg = dbp;
                 v.on_oxygen = o2;
-                v.consciousness = [
-                    Consciousness::A,
-                    Consciousness::C,
-                    Consciousness::V,
-                    Consciousness::P,
-                    Consciousness::U,
-                ][c];
+                v.consciousness = Consciousness::ALL[c];
                 v.battery_pct = bat;
                 v
             },
@@ -77,54 +71,5 @@ proptest! {
             let want = serde_json::to_value(v).unwrap();
             prop_assert_eq!(&serde_json::Value::Object(got), &want);
         }
-    }
-}
-
-/// A canonical line with a few bytes changed, inserted or removed.
-fn mutated() -> impl Strategy<Value = String> {
-    (
-        vitals(),
-        proptest::collection::vec(
-            (
-                0usize..400,
-                0usize..3,
-                proptest::sample::select(b"0123456789.-eE\"\\ ,:{}nulAX+".to_vec()),
-            ),
-            1..4,
-        ),
-    )
-        .prop_map(|(v, edits)| {
-            let mut b = serde_json::to_string(&v).unwrap().into_bytes();
-            for (at, op, byte) in edits {
-                let at = at % (b.len() + 1);
-                match op {
-                    0 if at < b.len() => b[at] = byte,
-                    1 => b.insert(at, byte),
-                    _ if at < b.len() => {
-                        b.remove(at);
-                    }
-                    _ => {}
-                }
-            }
-            String::from_utf8_lossy(&b).into_owned()
-        })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
-    #[test]
-    fn the_fast_reader_agrees_with_serde_on_every_line_it_accepts(line in mutated()) {
-        if let Some(fast) = cardio_alert::canonical::parse(&line) {
-            match vitals_core::parse_record(&line) {
-                Ok(vitals_core::Record::Vitals(slow)) => prop_assert_eq!(fast, slow),
-                other => prop_assert!(false, "fast accepted what serde gave {:?}: {}", other, line),
-            }
-        }
-    }
-
-    #[test]
-    fn the_fast_reader_accepts_every_canonical_line(v in vitals()) {
-        let line = serde_json::to_string(&v).unwrap();
-        prop_assert_eq!(cardio_alert::canonical::parse(&line), Some(v));
     }
 }

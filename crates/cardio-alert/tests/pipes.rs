@@ -326,3 +326,61 @@ fn print_rules_writes_a_rules_file_that_loads_back_to_the_built_ins() {
     let file = cardio_alert::rules_file::parse_rules_file(&text, false).unwrap();
     assert_eq!(file.rules, cardio_alert::rules_file::builtin_rules());
 }
+
+/// Running cardio-alert over its own output (a replay through the stage) replaces its two NEWS2
+/// fields and keeps every other field, those it does not know included.
+#[test]
+fn rerunning_over_its_own_output_keeps_every_field() {
+    let mut input = String::new();
+    for s in 0..30 {
+        let line = reading("PT-1", s, if s < 10 { 97 } else { 84 });
+        // Unknown fields on half the lines, in the middle and at the end.
+        let line = if s % 2 == 0 {
+            line.replacen(",\"seq\"", ",\"ward\":\"7B\",\"seq\"", 1)
+                .replace("}", ",\"bed\":{\"n\":12}}")
+        } else {
+            line
+        };
+        input += &line;
+        input.push('\n');
+    }
+    let first = run(&["--quiet"], input.as_bytes());
+    assert_eq!(first.status.code(), Some(0));
+    let vitals_only: String = String::from_utf8(first.stdout.clone())
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"type\":\"vitals\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let second = run(&["--quiet"], vitals_only.as_bytes());
+    assert_eq!(second.status.code(), Some(0));
+    let want: Vec<serde_json::Value> = lines(&first)
+        .into_iter()
+        .filter(|v| v["type"] == "vitals")
+        .collect();
+    let got: Vec<serde_json::Value> = lines(&second)
+        .into_iter()
+        .filter(|v| v["type"] == "vitals")
+        .collect();
+    assert_eq!(got.len(), 30);
+    assert_eq!(got, want, "every field kept, NEWS2 scored again the same");
+    assert_eq!(got[0]["ward"], "7B");
+    assert_eq!(got[0]["bed"]["n"], 12);
+}
+
+/// `-0` in an integer field is not a reading: cardio-alert refuses it as serde (and so
+/// cardio-archive) does, instead of scoring a line the lake then quarantines.
+#[test]
+fn negative_zero_in_an_integer_field_is_refused_like_the_archive_refuses_it() {
+    let line = reading("PT-1", 0, 97).replace("\"heart_rate_bpm\":75", "\"heart_rate_bpm\":-0");
+    let out = run(&["--quiet"], format!("{line}\n").as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["type"], "rejected", "{got:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 1:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -13,7 +13,6 @@ pub mod check;
 pub mod cli;
 pub mod compact;
 pub mod dedup;
-pub mod fast_vitals;
 pub mod intake;
 pub mod lake_index;
 pub mod lock;

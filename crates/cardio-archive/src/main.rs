@@ -2,6 +2,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cardio_archive::cli::Cli::parse();
-    vitals_core::status::exit_status("cardio-archive", cardio_archive::run(cli))
+    vitals_core::status::run_main("cardio-archive", || {
+        cardio_archive::run(cardio_archive::cli::Cli::parse())
+    })
 }

@@ -152,25 +152,11 @@ pub enum Classified {
 
 /// Classifies one input line. `now` dates the envelope of a refused line.
 pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
+    // The fast reader of the line, which leaves anything unusual to `parse_record` below. Its
+    // id strings are not copied: where the device id lies in the line is all the archive needs.
+    let mut v = vitals_core::Vitals::empty(Timestamp::from_millis(0), "", "", 0);
     if line.overlong.is_none()
-        && let Some(r) = crate::fast_vitals::read(line.bytes)
-    {
-        return Classified::Original(Filed {
-            partition: Partition {
-                table: Table::Vitals,
-                day: r.ts.day_number(),
-            },
-            identity: Identity::Reading {
-                device: Device::InLine(r.device),
-                seq: r.seq,
-                ts: r.ts,
-            },
-        });
-    }
-    // One UTF-8 check of the whole line is cheaper than serde_json's check of each string.
-    if line.bytes.starts_with(VITALS_PREFIX)
-        && let Ok(text) = line.text()
-        && let Ok(v) = serde_json::from_str::<VitalsView<'_>>(text)
+        && let Some(ids) = vitals_core::vitals_line::Scanner::default().scan(line.bytes, &mut v)
     {
         return Classified::Original(Filed {
             partition: Partition {
@@ -178,14 +164,7 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
                 day: v.ts.day_number(),
             },
             identity: Identity::Reading {
-                device: match v.device_id {
-                    // Borrowed: the id's text is a slice of the line; keep only where it is.
-                    std::borrow::Cow::Borrowed(id) => {
-                        let at = id.as_ptr() as usize - line.bytes.as_ptr() as usize;
-                        Device::InLine(at..at + id.len())
-                    }
-                    std::borrow::Cow::Owned(id) => Device::Unescaped(id),
-                },
+                device: Device::InLine(ids.device),
                 seq: v.seq,
                 ts: v.ts,
             },
@@ -252,47 +231,6 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
         }),
         Err(e) => refuse(e),
     }
-}
-
-/// What our own stages write first; such lines take the allocation-free path.
-const VITALS_PREFIX: &[u8] = b"{\"type\":\"vitals\"";
-
-/// The `vitals` record with borrowed strings: the same fields and field types as
-/// `vitals_core::Vitals` (so it accepts and refuses the same lines, see the test), without the
-/// allocations, because the archive needs only the identity and the date. A line it refuses goes
-/// through `parse_record` for the reason.
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
-struct VitalsView<'a> {
-    #[serde(rename = "type")]
-    record_type: vitals_core::record::VitalsTag,
-    ts: Timestamp,
-    #[serde(borrow)]
-    patient_id: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    device_id: std::borrow::Cow<'a, str>,
-    seq: u64,
-    heart_rate_bpm: Option<i32>,
-    spo2_pct: Option<i32>,
-    respiratory_rate_bpm: Option<i32>,
-    temperature_c: Option<f64>,
-    systolic_mmhg: Option<i32>,
-    diastolic_mmhg: Option<i32>,
-    #[serde(default)]
-    on_oxygen: bool,
-    #[serde(default)]
-    consciousness: vitals_core::Consciousness,
-    battery_pct: Option<i32>,
-    #[serde(default, deserialize_with = "present")]
-    news2: Option<Option<u8>>,
-    #[serde(default, deserialize_with = "present")]
-    news2_risk: Option<Option<vitals_core::Risk>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
 }
 
 /// Where the device id's text sits in the line, when it is written without escapes (the normal
@@ -448,15 +386,15 @@ mod tests {
             VITALS.replace('}', ",}"),
             VITALS.replace('}', "} x"),
             VITALS.replace(r#""type":"vitals""#, r#""type":"vitals","type":"alert""#),
+            VITALS.replace(r#""heart_rate_bpm":72"#, r#""heart_rate_bpm":-0"#),
         ];
         for text in &variants {
             let core = parse_record(text).is_ok();
-            let fast = serde_json::from_str::<VitalsView<'_>>(text).is_ok();
-            assert_eq!(fast, core, "{text}");
             let Classified::Original(f) = classify(&line(text), NOW) else {
                 assert!(!core, "{text}");
                 continue;
             };
+            assert!(core, "{text}");
             let Identity::Reading { device, .. } = f.identity else {
                 panic!()
             };

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use vitals_core::Priority;
+use vitals_core::{Priority, Vital};
 
 use crate::html::escape;
 
@@ -137,16 +137,27 @@ pub fn trend_chart(
     markers: &[Marker],
     axis: &TimeAxis,
 ) {
+    // The range widens to the data, but no further than the vital's plausibility gate (a value
+    // beyond it is a sensor fault, drawn at the edge): a temperature of 1e39, infinite as an f32,
+    // would otherwise stretch the axis to infinity and make every coordinate NaN.
+    let (cap_lo, cap_hi) =
+        Vital::ALL
+            .iter()
+            .find(|v| v.field() == spec.field)
+            .map_or((-1e6, 1e6), |v| {
+                let g = vitals_core::plausibility::gate(*v);
+                (g.min as f32, g.max as f32)
+            });
     let (mut lo, mut hi) = (spec.lo, spec.hi);
     let mut has_data = false;
     for c in lines.iter().flat_map(|l| &l.columns) {
         if !c.min.is_nan() {
-            lo = lo.min(c.min);
-            hi = hi.max(c.max);
+            lo = lo.min(c.min.clamp(cap_lo, cap_hi));
+            hi = hi.max(c.max.clamp(cap_lo, cap_hi));
             has_data = true;
         }
     }
-    let y = |v: f32| TOP as f32 + (hi - v) / (hi - lo) * PLOT_HEIGHT as f32;
+    let y = |v: f32| TOP as f32 + (hi - v.clamp(lo, hi)) / (hi - lo) * PLOT_HEIGHT as f32;
     let _ = write!(
         out,
         r#"<svg class="chart" data-vital="{}" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{} over time">"#,

@@ -72,17 +72,17 @@ struct VitalsLine<'a> {
     #[serde(borrow)]
     device_id: Cow<'a, str>,
     seq: u64,
-    heart_rate_bpm: Option<f32>,
-    spo2_pct: Option<f32>,
-    respiratory_rate_bpm: Option<f32>,
-    temperature_c: Option<f32>,
-    systolic_mmhg: Option<f32>,
-    diastolic_mmhg: Option<f32>,
+    heart_rate_bpm: Option<f64>,
+    spo2_pct: Option<f64>,
+    respiratory_rate_bpm: Option<f64>,
+    temperature_c: Option<f64>,
+    systolic_mmhg: Option<f64>,
+    diastolic_mmhg: Option<f64>,
     #[serde(default)]
     on_oxygen: bool,
     #[serde(default, borrow)]
     consciousness: Option<Cow<'a, str>>,
-    battery_pct: Option<f32>,
+    battery_pct: Option<f64>,
     #[serde(default)]
     news2: Option<u8>,
     #[serde(default, borrow)]
@@ -221,15 +221,15 @@ fn parse_vitals<'a>(line: &'a str, filter: &Filter) -> Result<Option<VitalsParts
         ts: ts.millis(),
         seq: v.seq,
         values: [
-            v.heart_rate_bpm.unwrap_or(f32::NAN),
-            v.spo2_pct.unwrap_or(f32::NAN),
-            v.respiratory_rate_bpm.unwrap_or(f32::NAN),
-            v.temperature_c.unwrap_or(f32::NAN),
-            v.systolic_mmhg.unwrap_or(f32::NAN),
-            v.diastolic_mmhg.unwrap_or(f32::NAN),
+            v.heart_rate_bpm.map_or(f32::NAN, narrow),
+            v.spo2_pct.map_or(f32::NAN, narrow),
+            v.respiratory_rate_bpm.map_or(f32::NAN, narrow),
+            v.temperature_c.map_or(f32::NAN, narrow),
+            v.systolic_mmhg.map_or(f32::NAN, narrow),
+            v.diastolic_mmhg.map_or(f32::NAN, narrow),
             v.news2.map_or(f32::NAN, f32::from),
         ],
-        battery: v.battery_pct.unwrap_or(f32::NAN),
+        battery: v.battery_pct.map_or(f32::NAN, narrow),
         risk: v.news2_risk.as_deref().map_or(0, risk_code),
         on_oxygen: v.on_oxygen,
         consciousness: v
@@ -239,6 +239,13 @@ fn parse_vitals<'a>(line: &'a str, filter: &Filter) -> Result<Option<VitalsParts
             .unwrap_or(b'A'),
     };
     Ok(Some((v.patient_id, v.device_id, reading)))
+}
+
+/// A reading's value as the report keeps it. Read as f64 first: serde refuses a number beyond
+/// f32's range outright, and such a value (1e39) is still a valid record of the lake; as an f32 it
+/// is infinite, which the charts draw at their edge.
+fn narrow(v: f64) -> f32 {
+    v as f32
 }
 
 /// 0 unknown, 1 low, 2 low-medium, 3 medium, 4 high.

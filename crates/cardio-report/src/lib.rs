@@ -153,8 +153,16 @@ pub fn run(args: Args) -> Result<u8> {
 }
 
 /// Writes `bytes` to a hidden file beside `path`, then renames it over `path`, so a browser or a
-/// web server never sees half a report.
+/// web server never sees half a report. A `path` that names a folder is refused before anything is
+/// written, and the hidden file is removed again when writing or renaming it fails.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let names_folder = path.as_os_str().as_encoded_bytes().ends_with(b"/") || path.is_dir();
+    anyhow::ensure!(
+        !names_folder,
+        "--out {} is a folder; give the report's file name, such as {}",
+        path.display(),
+        path.join("report.html").display()
+    );
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -163,12 +171,20 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         .file_name()
         .with_context(|| format!("{} is not a file name", path.display()))?;
     let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let written = write_then_rename(&tmp, path, bytes);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_then_rename(tmp: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     let mut f =
-        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        std::fs::File::create(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(tmp, path)
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cardio_report::Args::parse();
-    vitals_core::status::exit_status("cardio-report", cardio_report::run(args))
+    vitals_core::status::run_main("cardio-report", || {
+        cardio_report::run(cardio_report::Args::parse())
+    })
 }

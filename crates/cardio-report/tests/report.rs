@@ -207,3 +207,75 @@ fn help_explains_every_flag_and_ends_with_the_exit_status() {
         "{help}"
     );
 }
+
+/// `--out DIR/` (or an existing folder) is refused with status 2 before anything is written: no
+/// hidden temporary file is left in the folder or beside it.
+#[test]
+fn an_out_path_that_names_a_folder_is_refused_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake_dir = dir.path().join("lake");
+    lake(&lake_dir, 1, 60);
+    let target = dir.path().join("reports");
+    std::fs::create_dir(&target).unwrap();
+    let listing = |d: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(dir.path());
+    for out in [
+        format!("{}/", target.display()),
+        target.display().to_string(),
+        format!("{}/missing/", dir.path().display()),
+    ] {
+        let o = report(&lake_dir, Path::new(&out), &[]);
+        assert_eq!(o.status.code(), Some(2), "{out}: {}", stderr(&o));
+        assert!(stderr(&o).contains("is a folder"), "{out}: {}", stderr(&o));
+        assert_eq!(listing(dir.path()), before, "{out}");
+        assert!(listing(&target).is_empty(), "{out}");
+    }
+}
+
+/// Absurd values that are still valid records (a temperature of 1e39, infinite once read as an
+/// f32, or -1e308) draw at the edge of a chart whose axis stops at the plausibility gate: no
+/// coordinate is NaN or infinite.
+#[test]
+fn absurd_values_never_make_a_nan_or_infinite_coordinate() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("lake/vitals/date=2026-11-28");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut text = String::new();
+    for s in 0..120u64 {
+        let mut v = vitals_core::Vitals::empty(
+            vitals_core::Timestamp(1_795_824_000_000 + s as i64 * 1000),
+            "PT-1",
+            "D-1",
+            s,
+        );
+        v.heart_rate_bpm = Some(if s == 50 { i32::MAX } else { 80 });
+        v.spo2_pct = Some(97);
+        v.respiratory_rate_bpm = Some(16);
+        v.temperature_c = Some(match s {
+            40 => 1e39,
+            41 => -1e308,
+            42 => 1e308,
+            _ => 36.8,
+        });
+        v.battery_pct = Some(80);
+        text += &serde_json::to_string(&v).unwrap();
+        text.push('\n');
+    }
+    std::fs::write(folder.join("part-main-0000000001.jsonl"), text).unwrap();
+    let out = dir.path().join("r.html");
+    let o = report(&dir.path().join("lake"), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    for svg in html.split("<svg").skip(1) {
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        assert!(!svg.contains("NaN"), "{svg}");
+        assert!(!svg.contains("inf"), "{svg}");
+    }
+}

@@ -112,6 +112,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .with_context(|| format!("cannot write admission rules {}", path.display()))?;
     }
     let summary = ward.run(std::io::stdout().lock(), &mut truth, &stop)?;
+    if summary.reached_last_time {
+        writeln!(
+            std::io::stderr(),
+            "cardio-sim: stopped at {}, the last event time the pipeline accepts (years {}–{})",
+            vitals_core::Timestamp::LAST_ACCEPTED,
+            vitals_core::time::MIN_YEAR,
+            vitals_core::time::MAX_YEAR
+        )
+        .context("cannot write to stderr")?;
+    }
     if !args.quiet {
         let span = match (summary.first_ts, summary.last_ts) {
             (Some(a), Some(b)) => format!(", event time {} to {}", a.to_rfc3339(), b.to_rfc3339()),

@@ -3,6 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cardio_sim::Args::parse();
-    vitals_core::status::exit_status("cardio-sim", cardio_sim::run(args))
+    vitals_core::status::run_main("cardio-sim", || cardio_sim::run(cardio_sim::Args::parse()))
 }

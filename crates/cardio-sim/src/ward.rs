@@ -47,6 +47,9 @@ pub struct Summary {
     pub max_lag_ms: f64,
     pub scenarios: u32,
     pub artifacts: u32,
+    /// The run stopped at `Timestamp::LAST_ACCEPTED`, the last event time the pipeline accepts,
+    /// before `--duration` or `--count` ended it.
+    pub reached_last_time: bool,
 }
 
 /// One bed: the patient and their monitor.
@@ -186,6 +189,8 @@ impl Ward {
         let end_ms = cfg
             .duration_ms
             .map_or(i64::MAX, |d| start.saturating_add(d));
+        // Past the end of year 2999 every stage would refuse the readings: stop there.
+        let last_ms = Timestamp::LAST_ACCEPTED.millis();
         let mut pacer = Pacer::new(cfg.speed, cfg.start);
         let mut sink = Sink {
             out: LineWriter::new(out),
@@ -212,6 +217,10 @@ impl Ward {
                 // event-time order.
                 let ts_ms = cycle_ms + i64::from(i) * interval / n;
                 if ts_ms >= end_ms || stop.load(Ordering::Relaxed) {
+                    break 'run;
+                }
+                if ts_ms > last_ms {
+                    summary.reached_last_time = true;
                     break 'run;
                 }
                 if let Some(wait) = pacer.wait_for(ts_ms) {

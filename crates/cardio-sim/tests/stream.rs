@@ -390,3 +390,36 @@ fn admission_rules_give_every_athlete_and_copd_patient_their_own_limits() {
         }
     }
 }
+
+/// A --start just before the end of year 2999 stops at the last event time the pipeline accepts,
+/// saying so, instead of writing year-3000 readings that every other stage refuses.
+#[test]
+fn a_start_at_the_end_of_the_accepted_years_stops_there_with_a_message() {
+    let out = sim()
+        .args(["--start", "2999-12-31T23:59:59Z", "--patients", "10"])
+        .args([
+            "--count", "1000", "--speed", "max", "--seed", "3", "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "stopped at 2999-12-31T23:59:59.999Z, the last event time the pipeline accepts"
+        ),
+        "{err}"
+    );
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty() && lines.len() < 1000, "{}", lines.len());
+    for line in lines {
+        assert!(
+            matches!(
+                vitals_core::parse_record(line),
+                Ok(vitals_core::Record::Vitals(_))
+            ),
+            "{line}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ pub mod record;
 pub mod rules;
 pub mod status;
 pub mod time;
+pub mod vitals_line;
 
 pub use codec::{Line, LineReader, LineWriter, Record, RecordError, parse_record};
 pub use record::{

@@ -57,6 +57,15 @@ pub enum Consciousness {
 }
 
 impl Consciousness {
+    /// The scale in order, A to U.
+    pub const ALL: [Consciousness; 5] = [
+        Consciousness::A,
+        Consciousness::C,
+        Consciousness::V,
+        Consciousness::P,
+        Consciousness::U,
+    ];
+
     pub fn is_alert(self) -> bool {
         self == Consciousness::A
     }
@@ -226,6 +235,9 @@ pub enum Risk {
 }
 
 impl Risk {
+    /// The bands from lowest to highest.
+    pub const ALL: [Risk; 4] = [Risk::Low, Risk::LowMedium, Risk::Medium, Risk::High];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Risk::Low => "low",

@@ -21,6 +21,47 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
+/// A binary's whole `main`: refuses to start with a closed stdout, then runs and maps the outcome to
+/// the exit status. `run` parses the arguments too, so `--help` is not printed into nothing either.
+pub fn run_main(program: &str, run: impl FnOnce() -> anyhow::Result<u8>) -> std::process::ExitCode {
+    if stdout_was_closed() {
+        eprintln!(
+            "{program}: standard output is closed; give it a file, a pipe or >/dev/null instead"
+        );
+        return std::process::ExitCode::from(EXIT_FAILURE);
+    }
+    exit_status(program, run())
+}
+
+/// True when stdout was closed when the program started (`cmd >&-`). The standard library puts
+/// `/dev/null`, opened for reading and writing, in the place of a closed standard stream before
+/// `main` (so that no file opened later takes its number); through it a closed stdout would
+/// swallow every record and the run end with status 0 having written nothing. That stand-in is
+/// what is recognised here: a shell's `>/dev/null` opens it for writing only. (stdin is not
+/// checked: a closed stdin reads as empty input, and a service manager's `/dev/null` stdin may be
+/// opened for reading and writing.)
+pub fn stdout_was_closed() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{FileType, OFlags, fcntl_getfl, fstat, stat};
+        use std::os::fd::AsFd;
+        let stdout = io::stdout();
+        let fd = stdout.as_fd();
+        let is_null = match (fstat(fd), stat("/dev/null")) {
+            (Ok(st), Ok(null)) => {
+                FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+                    && st.st_rdev == null.st_rdev
+            }
+            _ => false,
+        };
+        is_null && fcntl_getfl(fd).is_ok_and(|f| f & OFlags::ACCMODE == OFlags::RDWR)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 /// Maps the outcome of a binary's `run` to its exit status, printing a fatal error on stderr.
 pub fn exit_status(program: &str, outcome: anyhow::Result<u8>) -> std::process::ExitCode {
     match outcome {

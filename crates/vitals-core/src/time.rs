@@ -22,6 +22,10 @@ pub const MIN_YEAR: i64 = 1970;
 pub const MAX_YEAR: i64 = 2999;
 
 impl Timestamp {
+    /// The last event time the pipeline accepts: `2999-12-31T23:59:59.999Z`, the end of
+    /// [`MAX_YEAR`] (3000-01-01 is 32,503,680,000 s after the epoch).
+    pub const LAST_ACCEPTED: Timestamp = Timestamp(32_503_680_000_000 - 1);
+
     pub const fn from_millis(ms: i64) -> Self {
         Timestamp(ms)
     }
@@ -294,6 +298,13 @@ mod tests {
     fn leap_second_is_accepted_as_the_last_millisecond_region_of_its_minute() {
         let t = Timestamp::parse("2016-12-31T23:59:60.500Z").unwrap();
         assert_eq!(t.date_string(), "2016-12-31");
+    }
+
+    #[test]
+    fn the_last_accepted_time_is_the_end_of_the_last_accepted_year() {
+        let last = Timestamp::parse("2999-12-31T23:59:59.999Z").unwrap();
+        assert_eq!(Timestamp::LAST_ACCEPTED, last);
+        assert!(Timestamp::parse(&Timestamp(last.millis() + 1).to_rfc3339()).is_err());
     }
 
     #[test]
