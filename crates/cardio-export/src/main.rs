@@ -2,6 +2,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cardio_export::cli::Args::parse();
-    vitals_core::status::exit_status("cardio-export", cardio_export::run(args))
+    vitals_core::status::run_main("cardio-export", || {
+        cardio_export::run(cardio_export::cli::Args::parse())
+    })
 }

@@ -89,6 +89,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     {
         bail!("{} is not a lake folder", dir.display());
     }
+    if args.pass && vitals_core::status::stdout_was_closed() {
+        bail!(
+            "--pass writes the stream to stdout, which is closed; give it a pipe or a file, or \
+             leave --pass out"
+        );
+    }
     if args.pass && std::io::stdout().is_terminal() {
         bail!(
             "--pass writes the stream to stdout, which is the terminal it would draw on: pipe it \

@@ -66,6 +66,21 @@ fn cardio_report_refuses_a_closed_stdout() {
     assert!(!out.exists());
 }
 
+#[test]
+fn cardio_export_refuses_a_closed_stdout() {
+    assert_refused("cardio-export", &["hl7"], "</dev/null >&-");
+}
+
+/// cardio-watch draws on the terminal and needs stdout only with `--pass`: there a closed stdout
+/// would swallow the stream it is to pass on, so it refuses before it touches the terminal.
+#[test]
+fn cardio_watch_pass_refuses_a_closed_stdout() {
+    let out = run_with("cardio-watch", &["--pass"], "</dev/null >&-");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("stdout, which is closed"), "{err}");
+}
+
 /// `>/dev/null`, a closed stdin and a read-write stdin are not a closed stdout: these run as usual.
 #[test]
 fn open_streams_run_as_usual() {
