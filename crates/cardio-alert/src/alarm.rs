@@ -1,4 +1,4 @@
-//! The state machine of one alarm rule for one patient (SPEC.md 3.2): condition delay, clearing
+//! The state machine of one alarm rule for one patient (docs/spec.md §3.2): condition delay, clearing
 //! hold, escalation and latching, all in event time (milliseconds of the readings' `ts`), so a replay
 //! of the same stream walks through the same states.
 //!

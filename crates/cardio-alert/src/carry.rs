@@ -1,4 +1,4 @@
-//! Carry-forward of intermittent NEWS2 parameters (SPEC.md 3.1): NIBP is measured every 5–15 min and
+//! Carry-forward of intermittent NEWS2 parameters (docs/spec.md §3.1): NIBP is measured every 5–15 min and
 //! temperature now and then, so the last valid value stands in for a bounded time; past it, or
 //! before the first, NEWS2 is null.
 

@@ -7,7 +7,7 @@ use vitals_core::status::EXIT_STATUS_HELP;
 
 /// Reads vitals records (JSON Lines) on stdin and writes them to stdout with NEWS2 added, each
 /// followed by the alert events (raised, escalated, cleared) it caused under the alarm rules of
-/// SPEC.md 3.2 or a rules file. Decisions use event time (`ts`) and arrival order, never the wall
+/// docs/spec.md §3.2 or a rules file. Decisions use event time (`ts`) and arrival order, never the wall
 /// clock, so replaying a file gives the same alerts. Each patient's alarms run on its own device's
 /// clock, its readings ordered by `seq`; a device whose clock jumps or is set back raises the
 /// technical alarm clock_skew and can silence no alarm. Other record types pass through
@@ -32,7 +32,7 @@ pub struct Args {
 pub struct StageArgs {
     /// Rules file (TOML, or JSON when it ends in .json): settings, added or replaced rules, disabled
     /// rules and per-patient overrides (NEWS2 SpO2 scale 2, individual limits). Default: the
-    /// built-in rules of SPEC.md 3.2, high-priority ones latching for 2 min (see --print-rules).
+    /// built-in rules of docs/spec.md §3.2, high-priority ones latching for 2 min (see --print-rules).
     /// Example: crates/cardio-alert/examples/rules.toml.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,

@@ -15,7 +15,7 @@ use vitals_core::{Alert, AlertKind, AlertState, Timestamp};
 use crate::cli::EvaluateArgs;
 use crate::engine::duration;
 
-/// The alarms that count as detecting each scenario: the vitals its physiology moves (SPEC.md 4),
+/// The alarms that count as detecting each scenario: the vitals its physiology moves (docs/spec.md §4),
 /// and NEWS2, which aggregates them.
 pub const RELEVANT: &[(&str, &[&str])] = &[
     (

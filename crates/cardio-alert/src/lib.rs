@@ -1,5 +1,5 @@
 //! cardio-alert: NEWS2 and a clinically grounded alarm engine over a stream of vitals records
-//! (SPEC.md 3.1–3.3), with the evaluation of its alerts against cardio-sim's ground truth.
+//! (docs/spec.md §3.1–3.3), with the evaluation of its alerts against cardio-sim's ground truth.
 
 pub mod alarm;
 pub mod carry;

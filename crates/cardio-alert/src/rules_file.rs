@@ -1,4 +1,4 @@
-//! The rules cardio-alert runs: the defaults of SPEC.md 3.2 (vitals-core's `default_rules()`),
+//! The rules cardio-alert runs: the defaults of docs/spec.md §3.2 (vitals-core's `default_rules()`),
 //! changed by an optional rules file (`--rules FILE`, TOML or JSON) with settings, added or replaced
 //! rules, disabled rules and per-patient overrides. See `examples/rules.toml` for a documented file.
 
@@ -13,7 +13,7 @@ use vitals_core::rules::{Condition, Rule, Trigger, default_rules};
 
 use crate::alarm::Timing;
 
-/// Carry-forward of intermittent parameters for NEWS2 (SPEC.md 3.1): 60 min each.
+/// Carry-forward of intermittent parameters for NEWS2 (docs/spec.md §3.1): 60 min each.
 pub const DEFAULT_CARRY_BP_S: f64 = 3600.0;
 pub const DEFAULT_CARRY_TEMP_S: f64 = 3600.0;
 /// A patient with no reading for this long (event time) is forgotten, so state stays bounded.
@@ -24,7 +24,7 @@ pub const DEFAULT_EVICT_AFTER_S: f64 = 3600.0;
 /// invents a patient id a line.
 pub const DEFAULT_MAX_PATIENTS: usize = 200_000;
 /// A fall of SpO2 by this many % from one reading to the next (≤ 2 s apart) is faster than an
-/// averaging oximeter displays a real desaturation (4–16 s averaging, SPEC.md 4; a simulated acute
+/// averaging oximeter displays a real desaturation (4–16 s averaging, docs/spec.md §4; a simulated acute
 /// hypoxia falls about 0.1 %/s): motion artifact. On cardio-sim's artifact-free readings a 1 s fall
 /// of 2 happens in 0.3 % of readings and one of 3 never; the hold after a fall of 2 that is only
 /// noise ends at the next reading.
@@ -38,19 +38,19 @@ pub const DEFAULT_SPO2_ARTIFACT_HOLD_S: f64 = 30.0;
 /// condition twice, and duplicate alarms are a named cause of alarm fatigue. So news2_single_3 is
 /// raised only for a 3 that no raised alarm on that vital announces: SpO2 90–91 % on scale 1 before
 /// spo2_low, consciousness, HR 131+ before hr_high has raised, or a threshold rule switched off.
-/// Once raised it clears as SPEC.md 3.2 says, when no 3 is left. On `bench/alert-eval.sh` it
+/// Once raised it clears as docs/spec.md §3.2 says, when no 3 is left. On `bench/alert-eval.sh` it
 /// removed 288 of 614 news2_single_3 raises (233 of them SBP ≤ 90 with sbp_low raised); two
-/// episodes' first detection had been such a news2_single_3 and came later (README).
+/// episodes' first detection had been such a news2_single_3 and came later (docs/alarm-evaluation.md).
 pub const DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS: bool = true;
 
 /// NEWS2 is an intermittent observation score; on a 1 Hz stream, noise at a band edge flips it from
-/// reading to reading. SPEC.md 3.2 leaves the NEWS2 rows' condition delay blank: cardio-alert
+/// reading to reading. docs/spec.md §3.2 leaves the NEWS2 rows' condition delay blank: cardio-alert
 /// asks for 2 min of persistence and clears after 5 min below the band, which took false NEWS2
-/// alarms on the evaluation cohort from about 700 to under 1 per patient-day (README).
+/// alarms on the evaluation cohort from about 700 to under 1 per patient-day (docs/alarm-evaluation.md).
 pub const NEWS2_DELAY_S: f64 = 120.0;
 pub const NEWS2_CLEAR_HOLD_S: f64 = 300.0;
 
-/// cardio-alert's built-in rules: vitals-core's `default_rules()` (SPEC.md 3.2, row for row) with the
+/// cardio-alert's built-in rules: vitals-core's `default_rules()` (docs/spec.md §3.2, row for row) with the
 /// NEWS2 rows' blank delay filled in (see [`NEWS2_DELAY_S`]).
 pub fn builtin_rules() -> Vec<Rule> {
     let mut rules = default_rules();
@@ -234,7 +234,7 @@ pub struct Overrides {
 }
 
 impl Config {
-    /// The defaults of SPEC.md 3.2 and 3.1.
+    /// The defaults of docs/spec.md §3.2 and 3.1.
     pub fn defaults() -> Self {
         Self::build(&RulesFile {
             defaults: true,

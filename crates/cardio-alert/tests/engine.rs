@@ -296,7 +296,7 @@ fn news2_single_3_is_not_raised_for_a_3_that_its_vitals_own_alarm_already_announ
         vec![(AlertState::Raised, Priority::Low, 120)]
     );
 
-    // And with the setting off, as SPEC.md 3.2's table reads.
+    // And with the setting off, as docs/spec.md §3.2's table reads.
     let mut h = Feed::new(cfg(
         "[settings]\nnews2_single_3_skips_alarmed_vitals = false",
     ));

@@ -1,4 +1,4 @@
-//! `cardio-archive check`: the lake's owner asks "is everything in order?" (issue 5).
+//! `cardio-archive check`: the lake's owner asks "is everything in order?".
 //!
 //! Wrong (exit status 1): a published line that does not parse or sits in the wrong partition, a
 //! record identity found twice (for readings `(device_id, seq, ts)`, see `lake_index.rs`), a folder readers would misread, or hidden in-progress files while

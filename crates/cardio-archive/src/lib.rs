@@ -1,5 +1,5 @@
 //! cardio-archive: the last stage of CardioStream. It files the NDJSON stream into a data lake of
-//! Hive-partitioned JSON Lines (SPEC.md section 2) with the guarantees of issue 5: no loss, no
+//! Hive-partitioned JSON Lines (docs/spec.md §2) with these guarantees: no loss, no
 //! duplicates on replay, recovery after kill -9, one writer per lake, status 2 on disk full, and no
 //! path built from record content.
 //!

@@ -1,4 +1,4 @@
-//! One writer per lake (issue 5), with OS file locks that vanish with the process, so a `kill -9`
+//! One writer per lake, with OS file locks that vanish with the process, so a `kill -9`
 //! never leaves a stale lock behind.
 //!
 //! - `_archive/lake.lock`: every writer holds it shared; `compact` holds it exclusively, so it never

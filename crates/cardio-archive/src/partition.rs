@@ -1,4 +1,4 @@
-//! Where a line goes in the lake (SPEC.md section 2): its table (`vitals`, `alerts`, `_rejected`),
+//! Where a line goes in the lake (docs/spec.md §2): its table (`vitals`, `alerts`, `_rejected`),
 //! its Hive partition `date=YYYY-MM-DD` of the UTC event time, and its identity for exactly-once.
 //!
 //! Path safety lives here: a folder name is built only from a [`Table`] constant and a day number
@@ -82,7 +82,7 @@ pub fn parse_date(date: &str) -> Option<i64> {
     Some(ts.day_number())
 }
 
-/// What identifies a record in the lake, so that a replay adds nothing twice (issue 5).
+/// What identifies a record in the lake, so that a replay adds nothing twice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
     /// `(device_id, seq)`, and the event time, which tells a replay (the same time) from a device

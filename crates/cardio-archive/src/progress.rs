@@ -1,4 +1,4 @@
-//! The progress line for long runs (issue 5): records per second and files published, redrawn in
+//! The progress line for long runs: records per second and files published, redrawn in
 //! place about once a second, only when stderr is a terminal (a log file gets the summary only).
 
 use std::io::{IsTerminal, Write};

@@ -1,4 +1,4 @@
-//! Start-up recovery of one writer (issue 5): rebuild the marks of everything in the lake and
+//! Start-up recovery of one writer: rebuild the marks of everything in the lake and
 //! publish what a crash left hidden.
 //!
 //! The checkpoint (`_archive/<writer>/checkpoint`) holds the marks of every file the writer had

@@ -1,4 +1,4 @@
-//! Files in progress and their publication (SPEC.md section 2).
+//! Files in progress and their publication (docs/spec.md §2).
 //!
 //! A partition's records go to a hidden `.part-<writer>-<n>.jsonl.tmp`. Publishing is a round over
 //! every open file, the way Kafka Connect commits all partitions at once: write out and fsync every

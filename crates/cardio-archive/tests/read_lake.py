@@ -1,4 +1,4 @@
-"""Reads a CardioStream lake with DuckDB, pandas and pyarrow, the way SPEC.md section 2 says users
+"""Reads a CardioStream lake with DuckDB, pandas and pyarrow, the way docs/spec.md §2 says users
 will, and checks each sees exactly the expected records (and so none of the hidden in-progress
 ones). Run by readers.rs: python3 read_lake.py LAKE VITALS ALERTS DATES"""
 import glob

@@ -86,7 +86,7 @@ pub struct ChartSpec {
     /// Y range shown at least; widened when the data goes outside it.
     pub lo: f32,
     pub hi: f32,
-    /// The NEWS2 zero-score range, shaded as normal (RCP 2017 chart 1; SPEC.md 3.1).
+    /// The NEWS2 zero-score range, shaded as normal (RCP 2017 chart 1; docs/spec.md §3.1).
     pub normal: Option<(f32, f32)>,
     /// Points further apart than this are not joined (device silent, probe off, NIBP not cycled).
     pub max_gap_ms: i64,

@@ -80,8 +80,8 @@ struct ChartDef {
 }
 
 /// Default ranges are the usual adult display ranges; the normal band is the NEWS2 zero-score band
-/// (RCP 2017 chart 1, SPEC.md 3.1; SpO2 on scale 1). Gaps: 1 Hz vitals are joined across at most
-/// 2 min; NIBP (5–15 min cycles) and temperature across their 60 min carry-forward (SPEC.md 3.1).
+/// (RCP 2017 chart 1, docs/spec.md §3.1; SpO2 on scale 1). Gaps: 1 Hz vitals are joined across at most
+/// 2 min; NIBP (5–15 min cycles) and temperature across their 60 min carry-forward (docs/spec.md §3.1).
 const CHARTS: [ChartDef; 6] = [
     ChartDef {
         spec: ChartSpec {

@@ -1,4 +1,4 @@
-//! Reading the data lake (SPEC.md section 2): only published `*.jsonl` files under `vitals/` and
+//! Reading the data lake (docs/spec.md §2): only published `*.jsonl` files under `vitals/` and
 //! `alerts/`, never a hidden in-progress `.part-….jsonl.tmp` file nor anything under a name that
 //! starts with `.` or `_` (such as `_rejected/`).
 
@@ -11,7 +11,7 @@ use vitals_core::{Alert, Timestamp};
 
 use crate::model::{Filter, Reading};
 
-/// True for a file or folder name that lake readers skip (SPEC.md section 2).
+/// True for a file or folder name that lake readers skip (docs/spec.md §2).
 pub fn is_skipped_name(name: &str) -> bool {
     name.starts_with('.') || name.starts_with('_')
 }

@@ -102,7 +102,7 @@ pub struct Device {
     pub silent_episodes: u32,
 }
 
-/// One alarm condition from raise to clear (SPEC.md 3.2: one raise, escalations, one clear).
+/// One alarm condition from raise to clear (docs/spec.md §3.2: one raise, escalations, one clear).
 #[derive(Debug, Clone)]
 pub struct Episode {
     pub alert_id: String,

@@ -1,5 +1,5 @@
 //! A synthetic lake for tests and the benchmark: deterministic, shaped like cardio-archive's output
-//! (SPEC.md section 2) with vitals as cardio-alert leaves them (`news2`, `news2_risk`) and alert
+//! (docs/spec.md §2) with vitals as cardio-alert leaves them (`news2`, `news2_risk`) and alert
 //! events. It is not a physiological simulator (that is cardio-sim): values wander around a
 //! baseline, with desaturation episodes, NIBP every 10 minutes, battery drain and lost readings,
 //! enough to exercise every part of the report.

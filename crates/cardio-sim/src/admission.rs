@@ -1,7 +1,7 @@
 //! `--admission-rules FILE`: the alarm limits a ward sets for each patient at admission, written as
 //! the `[patients.<id>]` overrides that `cardio-alert --rules FILE` reads.
 //!
-//! Default limits (SPEC.md 3.2) are right for most adults and wrong for some: a trained athlete
+//! Default limits (docs/spec.md §3.2) are right for most adults and wrong for some: a trained athlete
 //! resting at 45–55 bpm or a patient whose usual systolic is 95 sits on or below `hr_low` and
 //! `sbp_low` all day, and a COPD patient with hypercapnic respiratory failure has a prescribed SpO2
 //! target of 88–92 % (BTS 2017) and is scored on NEWS2 SpO2 scale 2. Nurses individualise these at
@@ -30,7 +30,7 @@ pub fn patient_toml(index: u32, who: &Demographics, b: &Baseline) -> String {
     let hr1 = (r1(b.heart_rate_bpm) * LOW_LIMIT_OF_BASELINE).floor();
     let hr2 = (r1(b.heart_rate_bpm) * EXTREME_LOW_LIMIT_OF_BASELINE).floor();
     let sbp = (r1(b.systolic_mmhg) * LOW_LIMIT_OF_BASELINE).floor();
-    // Below hr_low (< 50), hr_extreme_low (≤ 40) and sbp_low (≤ 90) of SPEC.md 3.2; the clearing
+    // Below hr_low (< 50), hr_extreme_low (≤ 40) and sbp_low (≤ 90) of docs/spec.md §3.2; the clearing
     // margins keep the defaults' hysteresis (3, 5 and 5).
     if hr1 < 50.0 {
         rules.push((
@@ -95,7 +95,7 @@ pub fn patient_toml(index: u32, who: &Demographics, b: &Baseline) -> String {
 pub fn header(seed: u64, patients: u32) -> String {
     format!(
         "# cardio-sim admission limits (seed {seed}, {patients} patients): per-patient overrides for\n\
-         # `cardio-alert --rules FILE`. The built-in rules (SPEC.md 3.2) apply to everyone else.\n\
+         # `cardio-alert --rules FILE`. The built-in rules (docs/spec.md §3.2) apply to everyone else.\n\
          # Low HR / SBP limits at 80 % (extreme HR: 70 %) of a resting value below the default\n\
          # limit; COPD: NEWS2 SpO2 scale 2 and alarms below the prescribed 88–92 % target.\n"
     )

@@ -1,4 +1,4 @@
-//! Device artifacts and faults: what a monitor shows that is not the patient (SPEC.md section 4:
+//! Device artifacts and faults: what a monitor shows that is not the patient (docs/spec.md §4:
 //! motion, probe off, flat line, device silent, battery drain; plus implausible values), and the
 //! network between the device and the stream (lost, duplicated and late records).
 //!
@@ -24,7 +24,7 @@ pub enum Kind {
     /// Unplugged from mains: the battery drains to empty (about 1 %/30 s), the device goes silent
     /// for 5–20 min, then comes back charging.
     BatteryDrain,
-    /// One reading with a value outside the plausibility gates (SPEC.md 3.3).
+    /// One reading with a value outside the plausibility gates (docs/spec.md §3.3).
     Implausible,
 }
 
@@ -318,7 +318,7 @@ impl Artifacts {
                 // A flat trace from leads off is not asystole: a bedside monitor detects the lead
                 // fault (IEC 60601-2-27 requires a "leads off" technical alarm) and blanks the
                 // numerics it derives from those electrodes, HR and impedance-pneumography RR, to
-                // "no valid reading". Sending 0 would claim asystole and apnoea, values SPEC.md 3.2
+                // "no valid reading". Sending 0 would claim asystole and apnoea, values docs/spec.md §3.2
                 // says are never dropped as artifacts, so the stream carries null for both.
                 reading.heart_rate_bpm = None;
                 reading.respiratory_rate_bpm = None;

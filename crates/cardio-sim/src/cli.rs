@@ -19,7 +19,7 @@ pub enum ArtifactPreset {
 }
 
 /// A simulated hospital ward: one bedside monitor per patient, writing one JSON `vitals` line per
-/// reading to stdout (SPEC.md), with physiology that behaves like real patients, scripted or random
+/// reading to stdout (docs/spec.md), with physiology that behaves like real patients, scripted or random
 /// deterioration, device artifacts, and the ground truth in a separate file.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "cardio-sim", version, after_help = EXIT_STATUS_HELP, max_term_width = 100)]
@@ -78,7 +78,7 @@ pub struct Args {
 
     /// Scripted scenarios, a JSON file such as
     /// {"events":[{"at":"00:10","patient":"PT-1003","scenario":"sepsis","severity":0.8,"over":"3h"}]}
-    /// (format in the README). [default: none]
+    /// (format in docs/cardio-sim.md). [default: none]
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 

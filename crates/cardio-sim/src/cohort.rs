@@ -1,5 +1,5 @@
 //! Who is on the ward: age, sex, an optional chronic profile and the resting baselines drawn from
-//! them (SPEC.md section 4: adult at rest HR 60–100, RR 12–20, SpO2 95–100 % on air, temperature
+//! them (docs/spec.md §4: adult at rest HR 60–100, RR 12–20, SpO2 95–100 % on air, temperature
 //! 36.7 °C with SD 0.6, BP below 120/80).
 
 use crate::random::SimRng;
@@ -107,7 +107,7 @@ pub fn draw(rng: &mut SimRng) -> (Demographics, Baseline) {
     };
     let female = sex == Sex::Female;
 
-    // Adult resting HR 60–100 (SPEC.md 4); women run a few beats faster.
+    // Adult resting HR 60–100 (docs/spec.md §4); women run a few beats faster.
     let mut hr = rng.normal_clamped(75.0, 8.0, 60.0, 98.0) + if female { 3.0 } else { 0.0 };
     // RR 12–20.
     let mut rr = rng.normal_clamped(15.5, 1.8, 12.5, 19.5);

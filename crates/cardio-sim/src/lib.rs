@@ -1,6 +1,6 @@
 //! cardio-sim: a simulated hospital ward for testing patient-monitoring systems.
 //!
-//! Each patient ([`cohort`]) has baselines drawn from SPEC.md section 4 and vital signs that move
+//! Each patient ([`cohort`]) has baselines drawn from docs/spec.md §4 and vital signs that move
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
 //! ([`scenario`]); monitors misbehave on request ([`artifact`]); the [`ward`] reads every monitor in
 //! turn, paced by the [`clock`], and writes one `vitals` line per reading ([`output`]) and every

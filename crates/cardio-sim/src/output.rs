@@ -1,4 +1,4 @@
-//! The vitals line, written by hand into one reused buffer: field order exactly as SPEC.md's vitals
+//! The vitals line, written by hand into one reused buffer: field order exactly as docs/spec.md's vitals
 //! table, `"type":"vitals"` first (downstream stages have a fast path for that prefix), canonical
 //! timestamps. At two million lines a second serde would be most of the cost; the integration tests
 //! check that every line parses as a `vitals_core::Vitals` and serialises back to the same bytes.

@@ -1,7 +1,7 @@
 //! One patient's vital signs through time: mean-reverting variability (an Ornstein–Uhlenbeck process
 //! per vital), a circadian rhythm, fever coupling, intermittent NIBP and an averaging pulse oximeter.
 //!
-//! Figures from SPEC.md section 4: fever adds about 7 bpm and 1.4 breaths/min per °C; temperature
+//! Figures from docs/spec.md §4: fever adds about 7 bpm and 1.4 breaths/min per °C; temperature
 //! swings about 0.5 °C a day, lowest 06–08 h and highest 18–20 h; HR at least 10 % lower at night;
 //! the displayed SpO2 lags the true value (averaging 4–16 s, finger slower than ear); NIBP cycles
 //! every 5–15 min.
@@ -14,9 +14,9 @@ use crate::cohort::Baseline;
 use crate::random::SimRng;
 use crate::scenario::Effects;
 
-/// HR rise per °C of fever (SPEC.md 4).
+/// HR rise per °C of fever (docs/spec.md §4).
 pub const FEVER_HR_BPM_PER_C: f64 = 7.0;
-/// RR rise per °C of fever (SPEC.md 4).
+/// RR rise per °C of fever (docs/spec.md §4).
 pub const FEVER_RR_PER_C: f64 = 1.4;
 
 /// `(time constant s, stationary SD)` of the mean-reverting part of each vital. HR and SpO2 wander
@@ -149,7 +149,7 @@ pub struct Physiology {
     spo2_shown: f64,
     /// Weight of a new sample in that average: `1 − e^(−dt/lag)`.
     spo2_alpha: f64,
-    /// This probe's fixed error (oximeter accuracy ±2 %, SPEC.md 4).
+    /// This probe's fixed error (oximeter accuracy ±2 %, docs/spec.md §4).
     spo2_bias: f64,
     /// Seconds between NIBP cuff cycles (300, 600 or 900).
     pub nibp_every_s: u16,

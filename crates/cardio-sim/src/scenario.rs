@@ -1,6 +1,6 @@
 //! The deterioration a ward sees: each scenario is a time course (onset ramp, peak, treatment,
 //! recovery) and, at each level of it, the change it makes to the vital signs, following the
-//! clinical picture of SPEC.md section 4.
+//! clinical picture of docs/spec.md §4.
 //!
 //! Scenarios come from a script (`--scenario FILE`) or are drawn at random (`--events-per-day`).
 
@@ -335,7 +335,7 @@ impl Active {
         match self.plan.kind {
             Kind::Sepsis => {
                 // SIRS (T > 38 or < 36, HR > 90, RR > 20) and qSOFA (RR ≥ 22, SBP ≤ 100, altered
-                // mentation), SPEC.md 4: at severity 0 NEWS2 already reads 6 or more at the peak
+                // mentation), docs/spec.md §4: at severity 0 NEWS2 already reads 6 or more at the peak
                 // (RR 2, HR 1, T 1, SBP 2, SpO2 0–1).
                 let temp = if self.plan.hypothermic {
                     PEAK.sepsis_temp_hypothermic_c
@@ -448,7 +448,7 @@ fn at_severity((mild, severe): (f64, f64), severity: f64) -> f64 {
 }
 
 /// Where each scenario peaks, as (severity 0, severity 1), on the patient's daily mean (before the
-/// circadian rhythm, SPEC.md 4: T ±0.25 °C, HR ±6 %, BP ±4.5 %). Severity 0 is the clinical
+/// circadian rhythm, docs/spec.md §4: T ±0.25 °C, HR ±6 %, BP ±4.5 %). Severity 0 is the clinical
 /// definition's threshold plus the circadian swing, so the definition holds at the peak at any hour.
 pub struct Peaks {
     /// Fever: T ≥ 38.1 °C, NEWS2's first temperature band (RCP 2017); 38.4 stays ≥ 38.1 at the 07 h
@@ -467,9 +467,9 @@ pub struct Peaks {
     pub sepsis_dbp_mmhg: (f64, f64),
     /// Hypoxaemia: SpO2 < 90 %, with room for the oximeter's ±2 % error.
     pub hypoxia_spo2_pct: (f64, f64),
-    /// Bradycardia below SPEC.md 3.2's hr_low limit (50) even at the afternoon high (+6 %).
+    /// Bradycardia below docs/spec.md §3.2's hr_low limit (50) even at the afternoon high (+6 %).
     pub bradycardia_hr_bpm: (f64, f64),
-    /// AF with rapid ventricular response: rate > 110, untreated often ≥ 150 (SPEC.md 4); 130 stays
+    /// AF with rapid ventricular response: rate > 110, untreated often ≥ 150 (docs/spec.md §4); 130 stays
     /// above hr_high's 120 at night.
     pub af_rvr_hr_bpm: (f64, f64),
     /// Hypertensive crisis: SBP ≥ 180 and/or DBP ≥ 110–120 (ACC/AHA 2017); 190 stays ≥ 180 with

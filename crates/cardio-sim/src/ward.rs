@@ -541,8 +541,8 @@ mod tests {
 
     #[test]
     fn a_bed_takes_a_few_hundred_bytes() {
-        // 100,000 patients must fit in a few tens of megabytes (issue 3: "a few hundred bytes per
-        // patient").
+        // 100,000 patients must fit in a few tens of megabytes (a few hundred bytes per patient, see
+        // docs/benchmarks.md).
         assert!(
             std::mem::size_of::<Bed>() <= 400,
             "{} bytes",

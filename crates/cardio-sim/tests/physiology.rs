@@ -1,4 +1,4 @@
-//! Statistical checks of the resting ward against SPEC.md section 4: each vital's mean and spread
+//! Statistical checks of the resting ward against docs/spec.md §4: each vital's mean and spread
 //! per cohort, the circadian rhythm, the fever coupling slope. Tolerances are stated per check.
 
 mod common;
@@ -252,7 +252,7 @@ fn fever_raises_hr_about_7_and_rr_about_1_4_per_degree() {
         }
     }
     let (hr_slope, rr_slope) = (sxh / sxx, sxr / sxx);
-    // SPEC.md 4: about 7 bpm and 1.4 /min per °C; tolerance ±1.5 bpm and ±0.4 /min.
+    // docs/spec.md §4: about 7 bpm and 1.4 /min per °C; tolerance ±1.5 bpm and ±0.4 /min.
     assert!(
         (5.5..=8.5).contains(&hr_slope),
         "HR slope {hr_slope} bpm/°C"

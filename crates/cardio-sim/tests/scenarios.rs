@@ -1,5 +1,5 @@
 //! Each scripted scenario moves the vital signs and NEWS2 the way the clinical picture says
-//! (SPEC.md section 4), and the truth file tells when.
+//! (docs/spec.md §4), and the truth file tells when.
 
 mod common;
 
@@ -77,7 +77,7 @@ fn ward(
     (by_patient, json_lines(&truth))
 }
 
-/// NEWS2 at each reading, with BP and temperature carried forward up to 60 min (SPEC.md 3.1).
+/// NEWS2 at each reading, with BP and temperature carried forward up to 60 min (docs/spec.md §3.1).
 fn news2(readings: &[Vitals]) -> Vec<(i64, Option<u8>)> {
     let mut last_sbp: Option<(i64, i32)> = None;
     readings

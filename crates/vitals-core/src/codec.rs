@@ -1,4 +1,4 @@
-//! The NDJSON line codec every binary shares (SPEC.md section 1): a buffered reader that reuses one
+//! The NDJSON line codec every binary shares (docs/spec.md §1): a buffered reader that reuses one
 //! line buffer, tolerates CRLF and a leading BOM, caps line length and numbers the lines; a buffered
 //! writer; and the classification of a line into a record or a typed error.
 

@@ -1,4 +1,4 @@
-//! vitals-core: what every CardioStream binary agrees on (SPEC.md): the `vitals`, `alert` and
+//! vitals-core: what every CardioStream binary agrees on (docs/spec.md): the `vitals`, `alert` and
 //! `rejected` records, event time, the NDJSON line codec, NEWS2, the plausibility gates, the default
 //! alarm rules and the exit-status conventions.
 

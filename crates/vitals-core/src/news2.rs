@@ -1,5 +1,5 @@
 //! NEWS2, the National Early Warning Score 2 (Royal College of Physicians, 2017), chart 1 and the
-//! clinical response thresholds of chart 2, as in SPEC.md 3.1.
+//! clinical response thresholds of chart 2, as in docs/spec.md §3.1.
 //!
 //! The bands are tables, one row per chart cell, read left to right as on the published chart:
 //! `(lowest, highest, score)`, both ends inclusive. Temperature is scored in tenths of a degree after

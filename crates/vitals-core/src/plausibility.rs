@@ -1,4 +1,4 @@
-//! Plausibility gates (SPEC.md 3.3): a value outside them is a sensor fault, not a clinical value.
+//! Plausibility gates (docs/spec.md §3.3): a value outside them is a sensor fault, not a clinical value.
 //! It must never feed a clinical rule or NEWS2; cardio-alert raises `sensor_fault` for it instead.
 //!
 //! HR and RR of 0 are inside the gates on purpose: asystole and apnoea are never dropped as artifacts.

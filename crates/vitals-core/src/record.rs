@@ -1,4 +1,4 @@
-//! The records of the stream (SPEC.md section 1): `vitals`, `alert`, and `rejected`, the envelope in
+//! The records of the stream (docs/spec.md §1): `vitals`, `alert`, and `rejected`, the envelope in
 //! which a line that was not a valid record travels on to the lake's `_rejected/` folder.
 
 use std::fmt;
@@ -324,7 +324,7 @@ pub struct Alert {
 }
 
 /// A line that was not a valid record, wrapped by the first stage that saw it so that it reaches
-/// the lake's `_rejected/` folder with the reason (SPEC.md: never silently gone).
+/// the lake's `_rejected/` folder with the reason (docs/spec.md: never silently gone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejected {
     #[serde(rename = "type")]

@@ -1,4 +1,4 @@
-//! The alarm rule table (SPEC.md 3.2) as data. cardio-alert's state machine interprets it; users
+//! The alarm rule table (docs/spec.md §3.2) as data. cardio-alert's state machine interprets it; users
 //! replace or extend it with a rules file, which deserialises into the same types.
 
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ pub enum Trigger {
     News2Range { min: u8, max: Option<u8> },
     /// No reading from the device for `after_s` seconds of stream (event) time; clears on the next.
     DeviceSilent { after_s: f64 },
-    /// An implausible value (SPEC.md 3.3); clears on the next plausible reading.
+    /// An implausible value (docs/spec.md §3.3); clears on the next plausible reading.
     SensorFault,
     /// The device's clock stepped (jumped ahead, or was set back) by more than the engine tolerates
     /// between two of its readings: its `ts` no longer agree with the time the stream has seen
@@ -172,9 +172,9 @@ fn rule(name: &str, kind: AlertKind, priority: Priority, trigger: Trigger) -> Ru
 /// keeps the clear event timely enough to tell the station that the patient has recovered.
 pub const HIGH_PRIORITY_LATCH_S: f64 = 120.0;
 
-/// The defaults of SPEC.md 3.2, row for row, and the technical alarm `clock_skew` (a device whose
+/// The defaults of docs/spec.md §3.2, row for row, and the technical alarm `clock_skew` (a device whose
 /// clock stepped); high-priority physiological threshold rules latch for [`HIGH_PRIORITY_LATCH_S`]
-/// (SPEC.md 3.2 gives no latch time).
+/// (docs/spec.md §3.2 gives no latch time).
 #[rustfmt::skip]
 pub fn default_rules() -> Vec<Rule> {
     use AlertKind::*;

@@ -1,5 +1,5 @@
 //! Event time: milliseconds since the Unix epoch, written as RFC 3339 UTC with milliseconds and `Z`
-//! (`2026-11-28T05:40:01.000Z`, SPEC.md section 1).
+//! (`2026-11-28T05:40:01.000Z`, docs/spec.md §1).
 //!
 //! Formatting and parsing of that one canonical shape are hand-rolled because they sit on every hot
 //! path (the simulator writes two million of them a second); any other RFC 3339 form (an offset,
