@@ -2,9 +2,9 @@
 //!
 //! Each patient ([`cohort`]) has baselines drawn from docs/spec.md §4 and vital signs that move
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
-//! ([`scenario`]); monitors misbehave on request ([`artifact`]); the [`ward`] reads every monitor in
-//! turn, paced by the [`clock`], and writes one `vitals` line per reading ([`output`]) and every
-//! change to the ground-truth file ([`truth`]).
+//! ([`scenario`], scripted in [`script`]); monitors misbehave on request ([`artifact`]); the
+//! [`ward`] reads every monitor in turn, paced by the [`clock`], and writes one `vitals` line per
+//! reading ([`output`]) and every change to the ground-truth file ([`truth`]).
 
 pub mod admission;
 pub mod artifact;
@@ -15,6 +15,7 @@ pub mod output;
 pub mod physiology;
 pub mod random;
 pub mod scenario;
+pub mod script;
 pub mod truth;
 pub mod ward;
 
@@ -41,7 +42,7 @@ pub fn config(args: &Args) -> anyhow::Result<Config> {
     });
     let seed = args.seed.unwrap_or_else(clock_seed);
     let script = match &args.scenario {
-        Some(path) => scenario::load_script(path, start, args.patients)?,
+        Some(path) => script::load_script(path, start, args.patients)?,
         None => Vec::new(),
     };
     let preset = |kind: artifact::Kind, flag: Option<f64>| {

@@ -17,7 +17,8 @@ use crate::cohort::{self, Demographics};
 use crate::output::{TsCache, write_vitals};
 use crate::physiology::{Circadian, Model, Physiology, Reading};
 use crate::random::SimRng;
-use crate::scenario::{self, Active, Effects, Plan, Scripted, Stage};
+use crate::scenario::{self, Active, Effects, Plan, Stage};
+use crate::script::Scripted;
 use crate::truth::{Category, Event, TruthEvent, TruthWriter};
 
 /// Everything a run needs, resolved from the command line.
@@ -553,7 +554,7 @@ mod tests {
     #[test]
     fn scripted_scenario_starts_at_its_time_and_reports_its_phases() {
         let start = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
-        let script = scenario::parse_script(
+        let script = crate::script::parse_script(
             r#"[{"at":"00:01","patient":"PT-1001","scenario":"hypoxia","severity":1,"over":"1m","treated_after":"1m","recover_over":"1m"}]"#,
             start,
             2,
