@@ -1,6 +1,6 @@
 //! Device artifacts and faults: what a monitor shows that is not the patient (docs/spec.md §4:
-//! motion, probe off, flat line, device silent, battery drain; plus implausible values), and the
-//! network between the device and the stream (lost, duplicated and late records).
+//! motion, probe off, flat line, device silent, battery drain; plus implausible values). Faults of
+//! the network behind the device are in [`crate::network`].
 //!
 //! Each artifact kind starts as a Poisson process with its own rate per patient-hour; one episode
 //! runs at a time per device (a start that falls inside another episode waits for its end).
@@ -64,11 +64,6 @@ impl Kind {
     }
 }
 
-/// Network faults, `name` as written in the truth file.
-pub const NETWORK_LOSS: &str = "network_loss";
-pub const NETWORK_DUPLICATE: &str = "network_duplicate";
-pub const NETWORK_LATE: &str = "network_late";
-
 /// Episodes per patient-hour of each kind, in the order of [`Kind::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Rates(pub [f64; 6]);
@@ -76,22 +71,6 @@ pub struct Rates(pub [f64; 6]);
 impl Rates {
     fn per_ms(&self) -> f64 {
         self.0.iter().sum::<f64>() / 3_600_000.0
-    }
-}
-
-/// Per-record probabilities of network faults.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Network {
-    pub loss: f64,
-    pub duplicate: f64,
-    pub late: f64,
-    /// Largest delay of a late record, ms.
-    pub late_max_ms: i64,
-}
-
-impl Network {
-    pub fn any(&self) -> bool {
-        self.loss > 0.0 || self.duplicate > 0.0 || self.late > 0.0
     }
 }
 

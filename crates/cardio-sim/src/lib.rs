@@ -2,15 +2,17 @@
 //!
 //! Each patient ([`cohort`]) has baselines drawn from docs/spec.md §4 and vital signs that move
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
-//! ([`scenario`], scripted in [`script`]); monitors misbehave on request ([`artifact`]); the
-//! [`ward`] reads every monitor in turn, paced by the [`clock`], and writes one `vitals` line per
-//! reading ([`output`]) and every change to the ground-truth file ([`truth`]).
+//! ([`scenario`], scripted in [`script`]); monitors misbehave on request ([`artifact`]) and so does
+//! the [`network`] behind them; the [`ward`] reads every monitor in turn, paced by the [`clock`],
+//! and writes one `vitals` line per reading ([`output`]) and every change to the ground-truth file
+//! ([`truth`]).
 
 pub mod admission;
 pub mod artifact;
 pub mod cli;
 pub mod clock;
 pub mod cohort;
+pub mod network;
 pub mod output;
 pub mod physiology;
 pub mod random;
@@ -29,7 +31,8 @@ use vitals_core::status::EXIT_OK;
 
 pub use cli::{Args, ArtifactPreset};
 
-use crate::artifact::{Network, Rates};
+use crate::artifact::Rates;
+use crate::network::Network;
 use crate::truth::TruthWriter;
 use crate::ward::{Config, Ward};
 

@@ -1,19 +1,18 @@
 //! The ward: every patient's monitor read in turn, paced against the clock, written to the stream;
 //! scenarios and artifacts started and ended, and each change written to the truth file.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::json;
-use vitals_core::{LineWriter, Timestamp};
+use vitals_core::Timestamp;
 
-use crate::artifact::{self, Artifacts, Battery, Change, Log, Network, Outcome, Rates};
+use crate::artifact::{Artifacts, Battery, Change, Log, Outcome, Rates};
 use crate::clock::{Pacer, Speed};
 use crate::cohort::{self, Demographics};
+use crate::network::{Link, Network};
 use crate::output::{TsCache, write_vitals};
 use crate::physiology::{Circadian, Model, Physiology, Reading};
 use crate::random::SimRng;
@@ -65,43 +64,6 @@ struct Bed {
     next_random_ms: i64,
     script_due_ms: i64,
     seq: u64,
-}
-
-/// Where the next record goes: the stream, with late network records held back in a queue.
-struct Sink<W: Write> {
-    out: LineWriter<W>,
-    line: Vec<u8>,
-    late: BinaryHeap<Reverse<(i64, u64, Vec<u8>)>>,
-    late_order: u64,
-    written: u64,
-    limit: u64,
-}
-
-impl<W: Write> Sink<W> {
-    /// Writes the line in `self.line`; false once `--count` is reached.
-    fn emit(&mut self) -> anyhow::Result<bool> {
-        self.out
-            .write_line(&self.line)
-            .context("cannot write to stdout")?;
-        self.written += 1;
-        Ok(self.written < self.limit)
-    }
-
-    fn emit_late_until(&mut self, ts_ms: i64) -> anyhow::Result<bool> {
-        while let Some(Reverse((due, _, _))) = self.late.peek() {
-            if *due > ts_ms {
-                break;
-            }
-            let Some(Reverse((_, _, bytes))) = self.late.pop() else {
-                break;
-            };
-            self.line = bytes;
-            if !self.emit()? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
 }
 
 /// The simulation of a whole ward.
@@ -193,20 +155,13 @@ impl Ward {
         // Past the end of year 2999 every stage would refuse the readings: stop there.
         let last_ms = Timestamp::LAST_ACCEPTED.millis();
         let mut pacer = Pacer::new(cfg.speed, cfg.start);
-        let mut sink = Sink {
-            out: LineWriter::new(out),
-            line: Vec::with_capacity(512),
-            late: BinaryHeap::new(),
-            late_order: 0,
-            written: 0,
-            limit: cfg.count.unwrap_or(u64::MAX),
-        };
+        let mut link = Link::new(out, cfg.count.unwrap_or(u64::MAX));
         let mut summary = Summary::default();
         let mut ts_cache = TsCache::default();
         let mut circ_second = i64::MIN;
         let mut circ = Circadian::at(0);
         let network = cfg.network;
-        let mut more = sink.limit > 0;
+        let mut more = link.open();
 
         'run: for cycle in 0i64.. {
             if !more {
@@ -225,7 +180,7 @@ impl Ward {
                     break 'run;
                 }
                 if let Some(wait) = pacer.wait_for(ts_ms) {
-                    sink.out.flush().context("cannot write to stdout")?;
+                    link.flush()?;
                     truth.flush()?;
                     std::thread::sleep(wait.min(Duration::from_secs(1)));
                     // Wait out the rest, if any (a long wait for a future --start).
@@ -236,7 +191,7 @@ impl Ward {
                         std::thread::sleep(w.min(Duration::from_secs(1)));
                     }
                 }
-                if !sink.late.is_empty() && !sink.emit_late_until(ts_ms)? {
+                if link.holds_late() && !link.emit_late_until(ts_ms)? {
                     break 'run;
                 }
                 let second = ts_ms.div_euclid(1000);
@@ -253,60 +208,28 @@ impl Ward {
                 let bed = &mut self.beds[i as usize];
                 let seq = bed.seq;
                 bed.seq += 1;
-                sink.line.clear();
-                write_vitals(&mut sink.line, &mut ts_cache, ts, i, seq, &reading);
+                link.line.clear();
+                write_vitals(&mut link.line, &mut ts_cache, ts, i, seq, &reading);
                 summary.first_ts.get_or_insert(ts);
                 summary.last_ts = Some(ts);
 
-                if network.any() {
-                    let rng = &mut self.beds[i as usize].rng;
-                    let fault = if rng.chance(network.loss) {
-                        Some((artifact::NETWORK_LOSS, json!({"seq": seq})))
-                    } else if rng.chance(network.late) {
-                        let delay = rng
-                            .range(interval as f64, network.late_max_ms.max(interval) as f64)
-                            as i64;
-                        sink.late_order += 1;
-                        sink.late.push(Reverse((
-                            ts_ms + delay,
-                            sink.late_order,
-                            sink.line.clone(),
-                        )));
-                        Some((
-                            artifact::NETWORK_LATE,
-                            json!({"seq": seq, "delay_ms": delay}),
-                        ))
-                    } else if rng.chance(network.duplicate) {
-                        more = sink.emit()?;
-                        Some((artifact::NETWORK_DUPLICATE, json!({"seq": seq})))
-                    } else {
-                        None
-                    };
-                    if let Some((name, detail)) = fault {
-                        self.artifacts.episodes += 1;
-                        let ep = self.artifacts.episodes;
-                        for (event, detail) in [(Event::Start, Some(detail)), (Event::End, None)] {
-                            truth.write(&TruthEvent {
-                                ts,
-                                event,
-                                category: Category::Artifact,
-                                name,
-                                episode: ep,
-                                patient: i,
-                                phase: None,
-                                severity: None,
-                                detail,
-                            })?;
-                        }
-                        if name != artifact::NETWORK_DUPLICATE {
-                            continue;
-                        }
-                        if !more {
-                            break 'run;
-                        }
+                // On its way the network may lose, delay or repeat the record: an artifact episode
+                // of one reading in the truth file.
+                if let Some(fault) = network.draw(interval, &mut bed.rng) {
+                    more = link.divert(fault, ts_ms)?;
+                    self.artifacts.episodes += 1;
+                    let episode = self.artifacts.episodes;
+                    for event in fault.truth_events(ts, i, seq, episode) {
+                        truth.write(&event)?;
+                    }
+                    if !fault.delivers_now() {
+                        continue;
+                    }
+                    if !more {
+                        break 'run;
                     }
                 }
-                more = sink.emit()?;
+                more = link.emit()?;
                 if !more {
                     break 'run;
                 }
@@ -314,11 +237,11 @@ impl Ward {
         }
         // Late records still held arrive after the last reading.
         if more {
-            sink.emit_late_until(i64::MAX)?;
+            link.emit_late_until(i64::MAX)?;
         }
-        sink.out.flush().context("cannot write to stdout")?;
+        link.flush()?;
         truth.finish()?;
-        summary.records = sink.written;
+        summary.records = link.written();
         summary.max_lag_ms = pacer.max_lag_ms();
         summary.scenarios = self.scenario_episodes;
         summary.artifacts = self.artifacts.episodes;
