@@ -154,6 +154,15 @@ pub struct Artifacts {
     next_ms: i64,
 }
 
+/// One reading on its way through the device: taken at event time `t_ms`, `dt_s` after the
+/// device's last, its values still open to the artifact's changes.
+#[derive(Debug)]
+pub struct Sample<'a> {
+    pub t_ms: i64,
+    pub dt_s: f64,
+    pub reading: &'a mut Reading,
+}
+
 /// What the device does with this reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -170,37 +179,34 @@ impl Artifacts {
         }
     }
 
-    /// Applies the artifact state at event time `t_ms` to a reading taken `dt_s` after the last:
-    /// ends and starts episodes (reported in `log`), alters the reading, charges or drains the
-    /// battery and shows its level.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies the artifact state to `sample`: ends and starts episodes (reported in `log`), alters
+    /// the reading, charges or drains the battery and shows its level.
     pub fn apply(
         &mut self,
-        t_ms: i64,
-        dt_s: f64,
-        reading: &mut Reading,
+        mut sample: Sample<'_>,
         battery: &mut Battery,
         rates: &Rates,
         rng: &mut SimRng,
         log: &mut Log,
     ) -> Outcome {
-        battery.charge(dt_s);
-        let outcome = self.episode(t_ms, dt_s, reading, battery, rates, rng, log);
-        reading.battery_pct = Some(battery.shown());
+        battery.charge(sample.dt_s);
+        let outcome = self.episode(&mut sample, battery, rates, rng, log);
+        sample.reading.battery_pct = Some(battery.shown());
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Ends the running episode if its time is up, starts the next one if due, and lets the one
+    /// running alter the reading.
     fn episode(
         &mut self,
-        t_ms: i64,
-        dt_s: f64,
-        reading: &mut Reading,
+        sample: &mut Sample<'_>,
         battery: &mut Battery,
         rates: &Rates,
         rng: &mut SimRng,
         log: &mut Log,
     ) -> Outcome {
+        let (t_ms, dt_s) = (sample.t_ms, sample.dt_s);
+        let reading = &mut *sample.reading;
         let changes = &mut log.changes;
         if let Some(ep) = self.active
             && t_ms >= ep.until_ms
@@ -395,7 +401,12 @@ mod tests {
         let mut silent = 0;
         for t in 0..10_000 {
             let mut r = reading();
-            let outcome = a.apply(t * 1000, 1.0, &mut r, battery, rates, &mut rng, log);
+            let sample = Sample {
+                t_ms: t * 1000,
+                dt_s: 1.0,
+                reading: &mut r,
+            };
+            let outcome = a.apply(sample, battery, rates, &mut rng, log);
             if !check(outcome, &r, log) {
                 break;
             }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use vitals_core::Timestamp;
 
-use crate::artifact::{Artifacts, Battery, Change, Log, Outcome, Rates};
+use crate::artifact::{Artifacts, Battery, Change, Log, Outcome, Rates, Sample};
 use crate::clock::{Pacer, Speed};
 use crate::cohort::{self, Demographics};
 use crate::network::{Link, Network};
@@ -338,10 +338,13 @@ impl Ward {
         let mut reading = bed.body.step(t, &self.model, circ, &fx, &mut bed.rng);
 
         self.artifacts.changes.clear();
+        let sample = Sample {
+            t_ms: t,
+            dt_s: self.model.dt_s(),
+            reading: &mut reading,
+        };
         let outcome = bed.artifacts.apply(
-            t,
-            self.model.dt_s(),
-            &mut reading,
+            sample,
             &mut bed.battery,
             &self.cfg.rates,
             &mut bed.rng,
