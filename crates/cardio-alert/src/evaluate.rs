@@ -13,7 +13,7 @@ use serde::Deserialize;
 use vitals_core::{Alert, AlertKind, AlertState, Timestamp};
 
 use crate::cli::EvaluateArgs;
-use crate::engine::duration;
+use crate::wording::duration;
 
 /// The alarms that count as detecting each scenario: the vitals its physiology moves (docs/spec.md §4),
 /// and NEWS2, which aggregates them.
