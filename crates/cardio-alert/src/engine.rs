@@ -139,7 +139,7 @@ pub struct Engine {
     silent_rules: Vec<usize>,
     /// Per rule set (aligned with `cfg.sets`): which readings can start none of its alarms.
     start_filters: Vec<StartFilter>,
-    /// The stream clock (module header).
+    /// The stream clock (module [`crate::clock`]).
     stream: i64,
     /// Patients still sending at the last sweep (a reading within [`LIVE_WITHIN_MS`]).
     live: usize,
