@@ -4,11 +4,14 @@
 pub mod alarm;
 pub mod carry;
 pub mod cli;
+pub mod clock;
 pub mod engine;
 pub mod evaluate;
 pub mod rules_file;
 pub mod stage;
+pub mod start_filter;
 pub mod summary;
+pub mod wording;
 
 use std::io::{self, Write};
 use std::os::fd::AsFd;

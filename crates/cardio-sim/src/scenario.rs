@@ -5,8 +5,7 @@
 //! Scenarios come from a script (`--scenario FILE`, read by [`crate::script`]) or are drawn at
 //! random (`--events-per-day`).
 
-use serde::Deserialize;
-use vitals_core::Consciousness;
+use vitals_core::{Consciousness, Scenario};
 
 use crate::cohort::Baseline;
 use crate::physiology::{FEVER_HR_BPM_PER_C, FEVER_RR_PER_C};
@@ -15,82 +14,41 @@ use crate::random::SimRng;
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
-/// A kind of clinical deterioration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Over hours: temperature, HR and RR up, SBP down, confusion late (SIRS, qSOFA).
-    Sepsis,
-    /// Blood loss through the ATLS classes: HR up and pulse pressure narrowing before SBP falls.
-    Haemorrhage,
-    /// Acute hypoxia over minutes: SpO2 down, RR and HR up.
-    Hypoxia,
-    /// HR falling below 40–50.
-    Bradycardia,
-    /// Atrial fibrillation with rapid ventricular response: irregular HR, often ≥ 150.
-    AfRvr,
-    /// SBP ≥ 180, DBP ≥ 110.
-    HypertensiveCrisis,
-    /// Fever alone; HR and RR follow through the fever coupling.
-    Fever,
-    /// Recovery after treatment: a patient back from theatre or resuscitation, on oxygen, settling
-    /// to baseline.
-    Recovery,
+/// Relative frequency of random events (`--events-per-day`), in the order of [`Scenario::ALL`].
+const RANDOM_WEIGHTS: [f64; 8] = [0.18, 0.08, 0.16, 0.10, 0.12, 0.10, 0.20, 0.06];
+
+/// The time course cardio-sim gives each scenario unless a script says otherwise.
+pub trait TimeCourse {
+    /// Default time from first sign to the peak (for `recovery`: to baseline).
+    fn default_onset_ms(self) -> i64;
+    /// Default time from treatment back to baseline.
+    fn default_recover_ms(self) -> i64;
 }
 
-impl Kind {
-    pub const ALL: [Kind; 8] = [
-        Kind::Sepsis,
-        Kind::Haemorrhage,
-        Kind::Hypoxia,
-        Kind::Bradycardia,
-        Kind::AfRvr,
-        Kind::HypertensiveCrisis,
-        Kind::Fever,
-        Kind::Recovery,
-    ];
-
-    /// Relative frequency of random events (`--events-per-day`), in the order of [`Kind::ALL`].
-    const RANDOM_WEIGHTS: [f64; 8] = [0.18, 0.08, 0.16, 0.10, 0.12, 0.10, 0.20, 0.06];
-
-    pub fn name(self) -> &'static str {
+impl TimeCourse for Scenario {
+    fn default_onset_ms(self) -> i64 {
         match self {
-            Kind::Sepsis => "sepsis",
-            Kind::Haemorrhage => "haemorrhage",
-            Kind::Hypoxia => "hypoxia",
-            Kind::Bradycardia => "bradycardia",
-            Kind::AfRvr => "af_rvr",
-            Kind::HypertensiveCrisis => "hypertensive_crisis",
-            Kind::Fever => "fever",
-            Kind::Recovery => "recovery",
+            Scenario::Sepsis => 3 * HOUR,
+            Scenario::Haemorrhage => HOUR,
+            Scenario::Hypoxia => 4 * MIN,
+            Scenario::Bradycardia => 10 * MIN,
+            Scenario::AfRvr => 2 * MIN,
+            Scenario::HypertensiveCrisis => 30 * MIN,
+            Scenario::Fever => 2 * HOUR,
+            Scenario::Recovery => 4 * HOUR,
         }
     }
 
-    /// Default time from first sign to the peak (for `recovery`: to baseline).
-    pub fn default_onset_ms(self) -> i64 {
+    fn default_recover_ms(self) -> i64 {
         match self {
-            Kind::Sepsis => 3 * HOUR,
-            Kind::Haemorrhage => HOUR,
-            Kind::Hypoxia => 4 * MIN,
-            Kind::Bradycardia => 10 * MIN,
-            Kind::AfRvr => 2 * MIN,
-            Kind::HypertensiveCrisis => 30 * MIN,
-            Kind::Fever => 2 * HOUR,
-            Kind::Recovery => 4 * HOUR,
-        }
-    }
-
-    /// Default time from treatment back to baseline.
-    pub fn default_recover_ms(self) -> i64 {
-        match self {
-            Kind::Sepsis => 6 * HOUR,
-            Kind::Haemorrhage => HOUR,
-            Kind::Hypoxia => 5 * MIN,
-            Kind::Bradycardia => 5 * MIN,
-            Kind::AfRvr => 30 * MIN,
-            Kind::HypertensiveCrisis => 2 * HOUR,
-            Kind::Fever => 3 * HOUR,
-            Kind::Recovery => 0,
+            Scenario::Sepsis => 6 * HOUR,
+            Scenario::Haemorrhage => HOUR,
+            Scenario::Hypoxia => 5 * MIN,
+            Scenario::Bradycardia => 5 * MIN,
+            Scenario::AfRvr => 30 * MIN,
+            Scenario::HypertensiveCrisis => 2 * HOUR,
+            Scenario::Fever => 3 * HOUR,
+            Scenario::Recovery => 0,
         }
     }
 }
@@ -98,7 +56,7 @@ impl Kind {
 /// What one scenario will do to one patient.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
-    pub kind: Kind,
+    pub kind: Scenario,
     /// 0–1: how far the deterioration goes at its peak.
     pub severity: f64,
     pub onset_ms: i64,
@@ -114,9 +72,11 @@ impl Plan {
     /// clinical definition at its peak, see [`PEAK`]), always treated after 15 min to 2 h at the
     /// peak (minutes for the acute ones).
     pub fn random(rng: &mut SimRng) -> Plan {
-        let kind = Kind::ALL[rng.weighted(&Kind::RANDOM_WEIGHTS)];
+        let kind = Scenario::ALL[rng.weighted(&RANDOM_WEIGHTS)];
         let hold_ms = match kind {
-            Kind::Hypoxia | Kind::Bradycardia | Kind::AfRvr => rng.range(2.0, 15.0) * MIN as f64,
+            Scenario::Hypoxia | Scenario::Bradycardia | Scenario::AfRvr => {
+                rng.range(2.0, 15.0) * MIN as f64
+            }
             _ => rng.range(15.0, 120.0) * MIN as f64,
         };
         Plan {
@@ -125,7 +85,7 @@ impl Plan {
             onset_ms: kind.default_onset_ms(),
             hold_ms: Some(hold_ms as i64),
             recover_ms: kind.default_recover_ms(),
-            hypothermic: kind == Kind::Sepsis && rng.chance(0.15),
+            hypothermic: kind == Scenario::Sepsis && rng.chance(0.15),
         }
     }
 }
@@ -273,7 +233,7 @@ impl Active {
             plan,
             started_ms,
             episode,
-            stage: if plan.kind == Kind::Recovery {
+            stage: if plan.kind == Scenario::Recovery {
                 Stage::Treated
             } else {
                 Stage::Onset
@@ -286,7 +246,7 @@ impl Active {
     pub fn level_at(&self, t_ms: i64) -> (f64, Stage) {
         let p = &self.plan;
         let t = (t_ms - self.started_ms).max(0);
-        if p.kind == Kind::Recovery {
+        if p.kind == Scenario::Recovery {
             // Starts unwell and settles linearly over `onset`.
             return if t >= p.onset_ms {
                 (0.0, Stage::Done)
@@ -330,7 +290,7 @@ impl Active {
         // The change that takes the patient's own baseline to a peak value, scaled by the level.
         let to = |peak: (f64, f64), from: f64| (at_severity(peak, s) - from) * level;
         match self.plan.kind {
-            Kind::Sepsis => {
+            Scenario::Sepsis => {
                 // SIRS (T > 38 or < 36, HR > 90, RR > 20) and qSOFA (RR ≥ 22, SBP ≤ 100, altered
                 // mentation), docs/spec.md §4: at severity 0 NEWS2 already reads 6 or more at the peak
                 // (RR 2, HR 1, T 1, SBP 2, SpO2 0–1).
@@ -364,7 +324,7 @@ impl Active {
                 };
                 e.on_oxygen = treated;
             }
-            Kind::Haemorrhage => {
+            Scenario::Haemorrhage => {
                 let loss = self.blood_loss(level);
                 // ATLS HR and RR bands are absolute (class II HR 100–120, RR 20–30): a patient with
                 // a low resting rate still reaches them; the relative rise applies where larger.
@@ -381,7 +341,7 @@ impl Active {
                     _ => Consciousness::A,
                 };
             }
-            Kind::Hypoxia => {
+            Scenario::Hypoxia => {
                 // Hypoxaemia: SpO2 < 90 % (a COPD patient: at least 6 below the usual 88–92 %).
                 e.spo2_pct = to(PEAK.hypoxia_spo2_pct, base.spo2_pct).min(-6.0 * level);
                 e.respiratory_rate_bpm = (4.0 + 6.0 * s) * level;
@@ -393,7 +353,7 @@ impl Active {
                 };
                 e.on_oxygen = treated;
             }
-            Kind::Bradycardia => {
+            Scenario::Bradycardia => {
                 // Below the hr_low limit at any hour; a patient whose resting rate is already low
                 // (an athlete) falls to 75 % of it.
                 let peak = at_severity(PEAK.bradycardia_hr_bpm, s).min(0.75 * base.heart_rate_bpm);
@@ -406,13 +366,13 @@ impl Active {
                     Consciousness::A
                 };
             }
-            Kind::AfRvr => {
+            Scenario::AfRvr => {
                 e.heart_rate_bpm = to(PEAK.af_rvr_hr_bpm, base.heart_rate_bpm).max(0.0);
                 e.hr_irregularity_bpm = 6.0 + 12.0 * level;
                 e.systolic_mmhg = -12.0 * x;
                 e.diastolic_mmhg = -6.0 * x;
             }
-            Kind::HypertensiveCrisis => {
+            Scenario::HypertensiveCrisis => {
                 e.systolic_mmhg = to(PEAK.crisis_sbp_mmhg, base.systolic_mmhg).max(0.0);
                 e.diastolic_mmhg = to(PEAK.crisis_dbp_mmhg, base.diastolic_mmhg).max(0.0);
                 e.heart_rate_bpm = 8.0 * x;
@@ -423,10 +383,10 @@ impl Active {
                     Consciousness::A
                 };
             }
-            Kind::Fever => {
+            Scenario::Fever => {
                 e.temperature_c = to(PEAK.fever_temp_c, base.temperature_c).max(0.0);
             }
-            Kind::Recovery => {
+            Scenario::Recovery => {
                 e.temperature_c = 1.0 * x;
                 e.heart_rate_bpm = 22.0 * x;
                 e.respiratory_rate_bpm = 6.0 * x;
@@ -502,7 +462,7 @@ mod tests {
     #[test]
     fn time_course_ramps_holds_treats_and_ends() {
         let plan = Plan {
-            kind: Kind::Sepsis,
+            kind: Scenario::Sepsis,
             severity: 1.0,
             onset_ms: 100,
             hold_ms: Some(50),
@@ -520,7 +480,7 @@ mod tests {
     /// baselines, at the worst hour of the circadian rhythm (T ±0.25 °C, HR ±6 %, BP ±4.5 %).
     #[test]
     fn every_severity_meets_the_clinical_definition_at_its_peak() {
-        let peak = |kind: Kind, severity: f64, hypothermic: bool, b: &Baseline| {
+        let peak = |kind: Scenario, severity: f64, hypothermic: bool, b: &Baseline| {
             let plan = Plan {
                 kind,
                 severity,
@@ -534,14 +494,14 @@ mod tests {
         for i in 0..3000 {
             let b = cohort::draw(&mut SimRng::new(5, i)).1;
             for severity in [0.0, 0.3, 0.7, 1.0] {
-                let e = peak(Kind::Fever, severity, false, &b);
+                let e = peak(Scenario::Fever, severity, false, &b);
                 assert!(b.temperature_c - 0.25 + e.temperature_c >= 38.1);
 
-                let e = peak(Kind::HypertensiveCrisis, severity, false, &b);
+                let e = peak(Scenario::HypertensiveCrisis, severity, false, &b);
                 assert!(b.systolic_mmhg * 0.955 + e.systolic_mmhg >= 180.0);
 
                 for hypothermic in [false, true] {
-                    let e = peak(Kind::Sepsis, severity, hypothermic, &b);
+                    let e = peak(Scenario::Sepsis, severity, hypothermic, &b);
                     let t = b.temperature_c + e.temperature_c;
                     assert!(if hypothermic {
                         t + 0.25 < 36.0
@@ -558,19 +518,19 @@ mod tests {
                     assert!(b.systolic_mmhg * 1.045 + e.systolic_mmhg <= 100.0);
                 }
 
-                let e = peak(Kind::Haemorrhage, severity, false, &b);
+                let e = peak(Scenario::Haemorrhage, severity, false, &b);
                 assert!(
                     b.heart_rate_bpm * 0.94 + e.heart_rate_bpm > 100.0,
                     "ATLS class II"
                 );
 
-                let e = peak(Kind::Hypoxia, severity, false, &b);
+                let e = peak(Scenario::Hypoxia, severity, false, &b);
                 assert!(b.spo2_pct + 2.0 + e.spo2_pct < 90.0);
 
-                let e = peak(Kind::Bradycardia, severity, false, &b);
+                let e = peak(Scenario::Bradycardia, severity, false, &b);
                 assert!(b.heart_rate_bpm * 1.06 + e.heart_rate_bpm < 50.0);
 
-                let e = peak(Kind::AfRvr, severity, false, &b);
+                let e = peak(Scenario::AfRvr, severity, false, &b);
                 assert!(b.heart_rate_bpm * 0.94 + e.heart_rate_bpm > 120.0);
             }
         }
@@ -579,7 +539,7 @@ mod tests {
     #[test]
     fn haemorrhage_raises_hr_and_narrows_pulse_pressure_before_sbp_falls() {
         let plan = Plan {
-            kind: Kind::Haemorrhage,
+            kind: Scenario::Haemorrhage,
             severity: 1.0,
             onset_ms: 1,
             hold_ms: None,

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use vitals_core::Timestamp;
+use vitals_core::{Scenario, Timestamp};
 
 use crate::clock::{parse_duration_ms, parse_offset_ms};
-use crate::scenario::{Kind, Plan};
+use crate::scenario::{Plan, TimeCourse};
 
 /// One line of a scenario script.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,7 +18,7 @@ use crate::scenario::{Kind, Plan};
 struct ScriptEntry {
     at: String,
     patient: String,
-    scenario: Kind,
+    scenario: Scenario,
     #[serde(default = "default_severity")]
     severity: f64,
     over: Option<String>,

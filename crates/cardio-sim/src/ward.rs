@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use vitals_core::Timestamp;
+use vitals_core::{Scenario, Timestamp};
 
 use crate::artifact::{Artifacts, Battery, Change, Log, Outcome, Rates, Sample};
 use crate::clock::{Pacer, Speed};
@@ -315,7 +315,7 @@ impl Ward {
                         None,
                     ))?;
                 }
-                if active.plan.kind == scenario::Kind::Haemorrhage {
+                if active.plan.kind == Scenario::Haemorrhage {
                     let class = scenario::atls_class(active.blood_loss(level));
                     if class > active.class {
                         active.class = class;
@@ -451,10 +451,10 @@ fn scenario_start(ts: Timestamp, patient: u32, a: &Active, source: &str) -> Trut
         "treated_after_s": p.hold_ms.map(|h| h / 1000),
         "recover_s": p.recover_ms / 1000,
     });
-    if p.kind == scenario::Kind::Sepsis {
+    if p.kind == Scenario::Sepsis {
         detail["hypothermic"] = json!(p.hypothermic);
     }
-    let phase = if p.kind == scenario::Kind::Haemorrhage {
+    let phase = if p.kind == Scenario::Haemorrhage {
         "class_i"
     } else {
         a.stage.name()

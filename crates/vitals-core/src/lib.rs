@@ -1,6 +1,6 @@
 //! vitals-core: what every CardioStream binary agrees on (docs/spec.md): the `vitals`, `alert` and
 //! `rejected` records, event time, the NDJSON line codec, NEWS2, the plausibility gates, the default
-//! alarm rules and the exit-status conventions.
+//! alarm rules, the simulated scenarios' names and the exit-status conventions.
 
 pub mod codec;
 pub mod diagnostics;
@@ -8,6 +8,7 @@ pub mod news2;
 pub mod plausibility;
 pub mod record;
 pub mod rules;
+pub mod scenario;
 pub mod status;
 pub mod time;
 pub mod vitals_line;
@@ -16,4 +17,5 @@ pub use codec::{Line, LineReader, LineWriter, Record, RecordError, parse_record}
 pub use record::{
     Alert, AlertKind, AlertState, Consciousness, Priority, Rejected, Risk, Vital, Vitals,
 };
+pub use scenario::Scenario;
 pub use time::Timestamp;

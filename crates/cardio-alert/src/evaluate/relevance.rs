@@ -1,0 +1,91 @@
+//! Which alarms count as detecting each scenario: the threshold alarms on the vitals its physiology
+//! moves (docs/spec.md §4), and NEWS2's, which aggregates them. Scenarios are vitals-core's
+//! [`Scenario`] (the list cardio-sim scripts from), so a match over them covers every scenario;
+//! the rule names are checked by the tests below against vitals-core's default rule table.
+
+use vitals_core::Scenario;
+
+/// The NEWS2 alarms: they aggregate every vital, so they detect every scenario.
+pub const NEWS2_RULES: [&str; 3] = ["news2_single_3", "news2_urgent", "news2_emergency"];
+
+/// The threshold alarms that count as detecting `scenario`, besides [`NEWS2_RULES`].
+pub fn rules_for(scenario: Scenario) -> &'static [&'static str] {
+    match scenario {
+        Scenario::Sepsis => &[
+            "hr_high",
+            "hr_extreme_high",
+            "rr_high",
+            "temp_high",
+            "temp_low",
+            "sbp_low",
+            "spo2_low",
+            "spo2_desat",
+        ],
+        Scenario::Haemorrhage => &["hr_high", "hr_extreme_high", "sbp_low", "rr_high"],
+        Scenario::Hypoxia => &["spo2_low", "spo2_desat", "rr_high"],
+        Scenario::Bradycardia => &["hr_low", "hr_extreme_low"],
+        Scenario::AfRvr => &["hr_high", "hr_extreme_high"],
+        Scenario::HypertensiveCrisis => &["sbp_high"],
+        Scenario::Fever => &["temp_high", "hr_high"],
+        Scenario::Recovery => &[],
+    }
+}
+
+/// Whether episodes of `scenario` are scored for sensitivity. Recovery is not a deterioration:
+/// it is not scored, but alarms during it are not false either.
+pub fn scored(scenario: Scenario) -> bool {
+    scenario != Scenario::Recovery
+}
+
+/// Whether an alarm of `rule` counts as detecting an episode named `scenario` in the truth file (a
+/// name vitals-core does not know is detected by the NEWS2 alarms alone).
+pub fn relevant(scenario: &str, rule: &str) -> bool {
+    NEWS2_RULES.contains(&rule)
+        || Scenario::from_name(scenario).is_some_and(|s| rules_for(s).contains(&rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use vitals_core::AlertKind;
+    use vitals_core::rules::default_rules;
+
+    use super::*;
+
+    /// A misspelt or renamed rule here would never match an alert, and the scenario would look
+    /// missed: every rule the evaluator names must be a physiological rule of the default table.
+    #[test]
+    fn every_rule_the_evaluator_names_is_a_physiological_default_rule() {
+        let rules = default_rules();
+        let named = Scenario::ALL
+            .into_iter()
+            .flat_map(rules_for)
+            .chain(NEWS2_RULES.iter());
+        let mut checked = 0;
+        for name in named {
+            let rule = rules.iter().find(|r| r.name == *name);
+            assert!(rule.is_some(), "{name} is not in default_rules()");
+            assert_eq!(
+                rule.unwrap().kind,
+                AlertKind::Physiological,
+                "{name} is not physiological, and only physiological alarms detect"
+            );
+            checked += 1;
+        }
+        assert!(checked > NEWS2_RULES.len());
+    }
+
+    /// Every deterioration cardio-sim can script is detectable by some threshold alarm, not only
+    /// by NEWS2, and is found by the name the truth file writes.
+    #[test]
+    fn every_scored_scenario_has_threshold_alarms_under_its_truth_name() {
+        for s in Scenario::ALL.into_iter().filter(|s| scored(*s)) {
+            assert!(!rules_for(s).is_empty(), "{} has no alarm", s.name());
+            for rule in rules_for(s) {
+                assert!(relevant(s.name(), rule), "{} / {rule}", s.name());
+            }
+        }
+        assert!(!scored(Scenario::Recovery));
+        assert!(relevant("no_such_scenario", "news2_urgent"));
+        assert!(!relevant("no_such_scenario", "hr_high"));
+    }
+}
