@@ -511,9 +511,7 @@ fn plausible_values(v: &Vitals, faults: &[Implausible]) -> [Option<f64>; 7] {
     for f in faults {
         vals[f.vital as usize] = None;
     }
-    if let (Some(s), Some(d)) = (v.systolic_mmhg, v.diastolic_mmhg)
-        && s <= d
-    {
+    if vitals_core::plausibility::inverted_pressures(v).is_some() {
         vals[Vital::Systolic as usize] = None;
         vals[Vital::Diastolic as usize] = None;
     }

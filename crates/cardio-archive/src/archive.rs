@@ -13,11 +13,13 @@ use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
+use crate::classify::STAGE;
 use crate::dedup::{Marks, Seen};
 use crate::intake::{Batch, BatchIdentity, Entry, Intake, Received};
 use crate::lake_index::{LakeIndex, Verdict};
 use crate::lock::lock_writer;
-use crate::partition::{Partition, STAGE, Table, validate_writer_id};
+use crate::naming::validate_writer_id;
+use crate::partition::{Partition, Table};
 use crate::progress::Progress;
 use crate::recovery::{checkpoint_text, recover, write_checkpoint};
 use crate::writer::{LakeWriter, Publisher, Rolling};

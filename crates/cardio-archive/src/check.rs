@@ -14,10 +14,12 @@ use anyhow::{Context, Result};
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{LineReader, Timestamp};
 
+use crate::classify::{Classified, Identity, classify};
 use crate::dedup::SeqSet;
 use crate::lake_index::ReadingHasher;
 use crate::lock::try_lock_exclusive;
-use crate::partition::{Classified, FileName, Identity, Table, classify, parse_file_name};
+use crate::naming::{FileName, holds_records, parse_file_name};
+use crate::partition::Table;
 use crate::progress::Progress;
 use crate::recovery::{file_names, partitions};
 
@@ -71,7 +73,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
         if let Ok(entries) = fs::read_dir(&tdir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if crate::partition::parse_folder(&name).is_none() {
+                if vitals_core::lake::parse_partition_folder(&name).is_none() {
                     if name.starts_with('.') {
                         leftovers.push(e.path().display().to_string());
                     } else {
@@ -88,7 +90,7 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     for (partition, dir) in partitions(lake)? {
         for name in file_names(&dir)? {
             let path = dir.join(&name);
-            let is_jsonl = name.ends_with(".jsonl") && !name.starts_with('.');
+            let is_jsonl = holds_records(&name);
             match parse_file_name(&name) {
                 FileName::InProgress { .. } => {
                     leftovers.push(path.display().to_string());

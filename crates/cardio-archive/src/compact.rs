@@ -22,13 +22,15 @@ use anyhow::{Context, Result, anyhow, bail};
 use vitals_core::status::EXIT_OK;
 
 use crate::lock::{state_dir, try_lock_exclusive};
-use crate::partition::{
-    COMPACT_STAGING, COMPACTED_WRITER, FileName, Table, parse_date, parse_file_name, part_name,
+use crate::naming::{
+    COMPACT_STAGING, COMPACTED_WRITER, FileName, holds_records, parse_file_name, part_name,
     validate_writer_id,
 };
+use crate::partition::Table;
 use crate::progress::Progress;
 use crate::recovery::{file_names, partitions, recover};
 use crate::writer::sync_dir;
+use vitals_core::lake::parse_date;
 
 /// Compacts the days before `before` (YYYY-MM-DD). Returns the exit status.
 pub fn compact(lake: &Path, before: &str, records_per_file: u64) -> Result<u8> {
@@ -58,7 +60,7 @@ pub fn compact(lake: &Path, before: &str, records_per_file: u64) -> Result<u8> {
         }
         let names: Vec<String> = file_names(&dir)?
             .into_iter()
-            .filter(|n| n.ends_with(".jsonl") && !n.starts_with('.'))
+            .filter(|n| holds_records(n))
             .collect();
         if names.len() <= 1 {
             continue;

@@ -21,7 +21,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use vitals_core::{Line, LineReader, RecordError, Timestamp};
 
-use crate::partition::{Classified, Device, Identity, Partition, classify};
+use crate::classify::{Classified, Device, Identity, classify};
+use crate::partition::Partition;
 
 /// Lines per batch: enough to make the channel's cost per line negligible.
 pub const BATCH_LINES: usize = 2048;

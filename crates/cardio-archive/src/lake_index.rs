@@ -26,8 +26,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use vitals_core::{LineReader, Timestamp};
 
+use crate::classify::{Classified, Identity, classify};
 use crate::dedup::random_seed;
-use crate::partition::{Classified, Identity, Partition, Table, classify};
+use crate::naming::holds_records;
+use crate::partition::{Partition, Table};
 use crate::recovery::file_names;
 
 /// Memory per slot of a day's table: a key, a fingerprint and the hash table's control byte, with
@@ -188,7 +190,7 @@ impl LakeIndex {
         let mut files = Vec::new();
         if dir.is_dir() {
             for name in file_names(&dir)? {
-                if name.ends_with(".jsonl") && !name.starts_with('.') {
+                if holds_records(&name) {
                     files.push(dir.join(name));
                 }
             }

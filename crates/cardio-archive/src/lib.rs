@@ -3,19 +3,22 @@
 //! duplicates on replay, recovery after kill -9, one writer per lake, status 2 on disk full, and no
 //! path built from record content.
 //!
-//! `partition` decides where a line goes, `intake` reads and classifies on its own thread,
+//! `classify` decides where a line goes (a `partition`: table and day) and what identifies it,
+//! `naming` names the files and checks writer ids, `intake` reads and classifies on its own thread,
 //! `dedup` summarises what the lake already holds and `lake_index` looks up what the summary cannot
 //! tell, `writer` writes and publishes, `recovery` salvages
 //! after a crash, `lock` keeps writers apart, `check` and `compact` are the owner's tools.
 
 pub mod archive;
 pub mod check;
+pub mod classify;
 pub mod cli;
 pub mod compact;
 pub mod dedup;
 pub mod intake;
 pub mod lake_index;
 pub mod lock;
+pub mod naming;
 pub mod partition;
 pub mod progress;
 pub mod recovery;

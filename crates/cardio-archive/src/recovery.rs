@@ -23,13 +23,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use vitals_core::{LineReader, Timestamp};
 
+use crate::classify::{Classified, Identity, classify};
 use crate::dedup::Marks;
 use crate::lock::writer_dir;
-use crate::partition::{
-    Classified, FileName, Identity, Partition, Table, classify, parse_file_name, parse_folder,
-    part_name,
-};
+use crate::naming::{FileName, holds_records, parse_file_name, part_name};
+use crate::partition::{Partition, Table};
 use crate::writer::{sync_dir, write_atomically};
+use vitals_core::lake::parse_partition_folder;
 
 /// Version 2: device lines hold seq ranges only (version 1 also held a time, no longer used; a
 /// version 1 checkpoint is not read, and the marks are rebuilt from the lake once).
@@ -121,7 +121,7 @@ pub fn partitions(lake: &Path) -> Result<Vec<(Partition, PathBuf)>> {
         };
         for e in entries {
             let e = e.with_context(|| format!("cannot list {}", tdir.display()))?;
-            if let Some(day) = parse_folder(&e.file_name().to_string_lossy()) {
+            if let Some(day) = parse_partition_folder(&e.file_name().to_string_lossy()) {
                 out.push((Partition { table, day }, e.path()));
             }
         }
@@ -208,7 +208,7 @@ pub fn recover(lake: &Path, writer: &str) -> Result<Recovered> {
                         r.rescanned_files += 1;
                     }
                 }
-                _ if full_scan && name.ends_with(".jsonl") && !name.starts_with('.') => {
+                _ if full_scan && holds_records(&name) => {
                     mark_file(&mut r.marks, partition, &dir.join(&name))?;
                     r.rescanned_files += 1;
                 }
@@ -331,7 +331,7 @@ fn salvage(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partition::tmp_name;
+    use crate::naming::tmp_name;
 
     const DAY: i64 = 20_785;
 

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::partition::{Partition, part_name, tmp_name};
+use crate::naming::{part_name, tmp_name};
+use crate::partition::Partition;
 
 /// Bytes gathered in memory before a `write` to the file in progress.
 const WRITE_CHUNK_BYTES: usize = 256 * 1024;

@@ -221,17 +221,17 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
     let counts = identity_counts(&lake);
     let twice: Vec<_> = counts.iter().filter(|(_, c)| **c != 1).take(5).collect();
     assert!(twice.is_empty(), "readings not exactly once: {twice:?}");
-    let landed: BTreeSet<String> = lake_lines(&lake, "vitals").into_iter().collect();
+    let landed: BTreeSet<String> = lake_lines(&lake, Table::Vitals).into_iter().collect();
     assert_eq!(landed.len(), input.vitals.len(), "every reading, no more");
     assert!(landed == input.vitals, "the lake holds the input's bytes");
 
-    let alerts = lake_lines(&lake, "alerts");
+    let alerts = lake_lines(&lake, Table::Alerts);
     assert_eq!(alerts.len(), input.alerts.len(), "every alert event once");
     assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), input.alerts);
 
     let mut refused: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
     let mut envelopes: BTreeMap<String, u32> = BTreeMap::new();
-    for l in lake_lines(&lake, "_rejected") {
+    for l in lake_lines(&lake, Table::Rejected) {
         let r: vitals_core::Rejected = serde_json::from_str(&l).unwrap();
         if r.stage == "cardio-archive" {
             *refused.entry(r.raw_bytes()).or_default() += 1;

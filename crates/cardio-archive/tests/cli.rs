@@ -30,7 +30,7 @@ fn end_of_input_publishes_every_line_byte_for_byte_by_event_date() {
     let o = run(&lake, &["--max-records", "300"], &input);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stdout.is_empty(), "stdout carries no words");
-    let mut landed = lake_lines(&lake, "vitals");
+    let mut landed = lake_lines(&lake, Table::Vitals);
     let mut sent: Vec<String> = String::from_utf8(stream(5, 200))
         .unwrap()
         .lines()
@@ -39,7 +39,10 @@ fn end_of_input_publishes_every_line_byte_for_byte_by_event_date() {
     landed.sort();
     sent.sort();
     assert_eq!(landed, sent, "the original bytes, each once");
-    assert_eq!(lake_lines(&lake, "alerts"), vec![alert(1, 1, "raised")]);
+    assert_eq!(
+        lake_lines(&lake, Table::Alerts),
+        vec![alert(1, 1, "raised")]
+    );
     assert!(lake.join("vitals/date=2026-11-28").is_dir());
     assert!(in_progress(&lake).is_empty());
     let files = fs::read_dir(lake.join("vitals/date=2026-11-28"))
@@ -70,8 +73,8 @@ fn bad_lines_are_kept_in_rejected_with_reason_and_line_number_and_give_status_1(
     for n in [2, 4, 6, 8, 10, 12] {
         assert!(err.contains(&format!("line {n}:")), "line {n} named: {err}");
     }
-    assert_eq!(lake_lines(&lake, "vitals").len(), 12);
-    let rejected = lake_lines(&lake, "_rejected");
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 12);
+    let rejected = lake_lines(&lake, Table::Rejected);
     assert_eq!(rejected.len(), 12, "every bad line once");
     for r in &rejected {
         let v: serde_json::Value = serde_json::from_str(r).unwrap();
@@ -91,7 +94,7 @@ fn rejected_envelopes_from_upstream_are_filed_as_is_with_status_0() {
     let env = r#"{"type":"rejected","ts":"2026-11-27T23:59:59.000Z","stage":"cardio-alert","line":9,"reason":"not JSON","raw":"oops"}"#;
     let o = run(&lake, &[], format!("{env}\n").as_bytes());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(lake_lines(&lake, "_rejected"), vec![env.to_owned()]);
+    assert_eq!(lake_lines(&lake, Table::Rejected), vec![env.to_owned()]);
     assert!(lake.join("_rejected/date=2026-11-27").is_dir());
 }
 
@@ -116,8 +119,8 @@ fn replaying_all_or_part_of_an_archived_input_adds_nothing_twice() {
     let counts = reading_counts(&lake);
     assert_eq!(counts.len(), 700);
     assert!(counts.values().all(|&c| c == 1));
-    assert_eq!(lake_lines(&lake, "_rejected").len(), 6);
-    assert_eq!(lake_lines(&lake, "alerts").len(), 2);
+    assert_eq!(lake_lines(&lake, Table::Rejected).len(), 6);
+    assert_eq!(lake_lines(&lake, Table::Alerts).len(), 2);
     assert_check_passes(&lake);
 }
 
@@ -136,13 +139,13 @@ fn a_device_that_restarts_its_seq_a_day_later_is_filed_not_dropped_as_a_replay()
         let o = run(&lake, &[], again.as_bytes());
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
-    let vitals = lake_lines(&lake, "vitals");
+    let vitals = lake_lines(&lake, Table::Vitals);
     assert_eq!(vitals.len(), 15, "both counts, each reading once");
     assert_eq!(
         vitals.iter().filter(|l| l.contains("2026-11-29T")).count(),
         5
     );
-    assert!(lake_lines(&lake, "_rejected").is_empty());
+    assert!(lake_lines(&lake, Table::Rejected).is_empty());
     assert_check_passes(&lake);
 }
 
@@ -193,7 +196,7 @@ fn the_first_bad_lines_are_reported_in_input_order() {
         bad[..20],
         "the first 20 bad lines, in input order"
     );
-    assert_eq!(lake_lines(&lake, "_rejected").len(), 50);
+    assert_eq!(lake_lines(&lake, Table::Rejected).len(), 50);
 }
 
 #[test]
@@ -217,7 +220,7 @@ fn sigterm_and_sigint_publish_open_files_while_input_is_idle() {
         drop(stdin);
         assert_eq!(o.status.code(), Some(0), "SIG{sig}: {}", stderr(&o));
         assert!(in_progress(&lake).is_empty(), "SIG{sig}");
-        assert_eq!(lake_lines(&lake, "vitals").len(), 30, "SIG{sig}");
+        assert_eq!(lake_lines(&lake, Table::Vitals).len(), 30, "SIG{sig}");
     }
 }
 
@@ -235,7 +238,7 @@ fn max_age_publishes_while_input_is_idle() {
     stdin.write_all(&stream(2, 5)).unwrap();
     stdin.flush().unwrap();
     let published = wait_for(Duration::from_secs(20), || {
-        lake_lines(&lake, "vitals").len() == 10 && in_progress(&lake).is_empty()
+        lake_lines(&lake, Table::Vitals).len() == 10 && in_progress(&lake).is_empty()
     });
     drop(stdin);
     let o = child.wait_with_output().unwrap();
@@ -269,7 +272,7 @@ fn a_second_writer_on_the_same_lake_is_refused_unless_it_has_its_own_id() {
     assert_eq!(other.status.code(), Some(0), "{}", stderr(&other));
     drop(first.stdin.take());
     assert!(first.wait().unwrap().success());
-    assert_eq!(lake_lines(&lake, "vitals").len(), 3);
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 3);
     let bad_id = run(&lake, &["--writer-id", "../x"], b"");
     assert_eq!(bad_id.status.code(), Some(2));
 }

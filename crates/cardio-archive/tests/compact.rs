@@ -31,7 +31,7 @@ fn files(dir: &std::path::Path) -> Vec<String> {
 }
 
 fn all_lines(lake: &std::path::Path) -> BTreeSet<String> {
-    lake_lines(lake, "vitals").into_iter().collect()
+    lake_lines(lake, Table::Vitals).into_iter().collect()
 }
 
 #[test]
@@ -70,7 +70,7 @@ fn compact_merges_closed_days_with_the_same_records_and_replays_still_add_nothin
         "the day not before DATE is untouched"
     );
     assert_eq!(all_lines(&lake), before, "the same records");
-    assert_eq!(lake_lines(&lake, "vitals").len(), 2000);
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 2000);
     assert!(
         fs::read_dir(lake.join("vitals")).unwrap().count() == 2,
         "no leftovers"
@@ -85,7 +85,7 @@ fn compact_merges_closed_days_with_the_same_records_and_replays_still_add_nothin
             stderr(&o)
         );
     }
-    assert_eq!(lake_lines(&lake, "vitals").len(), 2000);
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 2000);
     let check = archive(&lake).arg("check").output().unwrap();
     assert_eq!(check.status.code(), Some(0));
 }
@@ -109,7 +109,7 @@ fn compact_run_twice_keeps_its_staging_folder_out_of_the_writers() {
     let left: Vec<String> = fs::read_dir(&staging)
         .map(|d| {
             d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| !["vitals", "alerts", "_rejected"].contains(&n.as_str()))
+                .filter(|n| !Table::ALL.iter().any(|t| t.dir_name() == n))
                 .collect()
         })
         .unwrap_or_default();
@@ -120,7 +120,7 @@ fn compact_run_twice_keeps_its_staging_folder_out_of_the_writers() {
         Some(2),
         "the staging folder's name is not a writer id"
     );
-    assert_eq!(lake_lines(&lake, "vitals").len(), 2000);
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 2000);
     assert_check_passes(&lake);
 }
 
@@ -165,7 +165,7 @@ fn compact_refuses_while_a_writer_runs_and_cleans_up_an_interrupted_compact() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!leftover.exists());
-    assert_eq!(lake_lines(&lake, "vitals").len(), 2000);
+    assert_eq!(lake_lines(&lake, Table::Vitals).len(), 2000);
     assert_eq!(files(&lake.join("vitals/date=2026-11-29")).len(), 1);
     let bad_date = archive(&lake)
         .args(["compact", "--before", "9999-01-01"])

@@ -68,7 +68,7 @@ fn stream(per_device: u64) -> Vec<u8> {
 
 /// Every published file ends with a newline and every line parses.
 fn published_files_are_whole(lake: &Path) {
-    for table in ["vitals", "alerts", "_rejected"] {
+    for table in Table::ALL {
         for l in lake_lines(lake, table) {
             serde_json::from_str::<serde_json::Value>(&l)
                 .unwrap_or_else(|e| panic!("damaged line in {table} ({e}): {l}"));
@@ -97,7 +97,7 @@ fn disk_full_is_status_2_naming_the_path_and_a_restart_completes_the_lake() {
     );
     assert!(!err.contains("panicked"), "{err}");
     published_files_are_whole(&lake);
-    let before = lake_lines(&lake, "vitals").len();
+    let before = lake_lines(&lake, Table::Vitals).len();
     assert!(before > 0 && before < 4000, "some rounds made it: {before}");
 
     // Space returns: restart and re-feed.
@@ -107,7 +107,7 @@ fn disk_full_is_status_2_naming_the_path_and_a_restart_completes_the_lake() {
     let counts = reading_counts(&lake);
     assert_eq!(counts.len(), 4000);
     assert!(counts.values().all(|&c| c == 1), "exactly once");
-    assert_eq!(lake_lines(&lake, "_rejected").len(), 5);
+    assert_eq!(lake_lines(&lake, Table::Rejected).len(), 5);
     assert_check_passes(&lake);
 }
 
@@ -127,7 +127,7 @@ fn a_read_only_lake_is_status_2_naming_the_path() {
     assert!(err.contains("Read-only file system"), "{err}");
     assert!(err.contains(&lake.display().to_string()), "{err}");
     assert_eq!(
-        lake_lines(&lake, "vitals").len(),
+        lake_lines(&lake, Table::Vitals).len(),
         100,
         "the lake is as it was"
     );

@@ -134,13 +134,13 @@ proptest! {
         let from = replay_from.min(e.lines.len());
         feed(&lake, &e.lines[from..], max_records);
 
-        let vitals = lake_lines(&lake, "vitals");
+        let vitals = lake_lines(&lake, Table::Vitals);
         prop_assert_eq!(vitals.len(), e.vitals.len());
         prop_assert_eq!(vitals.into_iter().collect::<BTreeSet<_>>(), e.vitals);
-        let alerts = lake_lines(&lake, "alerts");
+        let alerts = lake_lines(&lake, Table::Alerts);
         prop_assert_eq!(alerts.len(), e.alerts.len());
         prop_assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), e.alerts);
-        prop_assert_eq!(lake_lines(&lake, "_rejected").len(), e.kept);
+        prop_assert_eq!(lake_lines(&lake, Table::Rejected).len(), e.kept);
         prop_assert!(in_progress(&lake).is_empty());
     }
 }
@@ -319,13 +319,13 @@ proptest! {
             prop_assert_eq!(status, expected, "status of feed {}", i);
         }
 
-        let landed = lake_lines(&lake, "vitals");
+        let landed = lake_lines(&lake, Table::Vitals);
         prop_assert_eq!(landed.len(), model.vitals.len(), "each identity once");
         let landed: BTreeSet<Vec<u8>> = landed.into_iter().map(String::into_bytes).collect();
         let expected: BTreeSet<Vec<u8>> = model.vitals.values().cloned().collect();
         prop_assert!(landed == expected, "the bytes each identity first arrived with");
         let mut kept = BTreeSet::new();
-        for l in lake_lines(&lake, "_rejected") {
+        for l in lake_lines(&lake, Table::Rejected) {
             let r: vitals_core::Rejected = serde_json::from_str(&l).unwrap();
             prop_assert!(kept.insert(r.raw_bytes()), "kept twice: {}", r.raw);
         }

@@ -72,7 +72,7 @@ fn duckdb_pandas_and_pyarrow_see_exactly_the_published_records_also_while_writin
     stdin.write_all(&lines(0, 500)).unwrap();
     stdin.flush().unwrap();
     let settled = wait_for(Duration::from_secs(30), || {
-        lake_lines(&lake, "vitals").len() == 2000 && in_progress(&lake).len() == 1
+        lake_lines(&lake, Table::Vitals).len() == 2000 && in_progress(&lake).len() == 1
     });
     assert!(settled, "two files published, one in progress");
     read_lake(&lake, 2000, 0, &["2026-11-28"]);

@@ -21,13 +21,17 @@ fn lines(v: &[String]) -> Vec<u8> {
 fn feed_clean(lake: &std::path::Path, input: &[String]) {
     let out = run(lake, &[], &lines(input));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(lake_lines(lake, "_rejected").is_empty(), "{}", stderr(&out));
+    assert!(
+        lake_lines(lake, Table::Rejected).is_empty(),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `vitals/` holds exactly `expected`, each line once; says what is missing or extra if not.
 fn assert_vitals_are<'a>(lake: &std::path::Path, expected: impl IntoIterator<Item = &'a String>) {
     let expected: BTreeSet<&String> = expected.into_iter().collect();
-    let v = lake_lines(lake, "vitals");
+    let v = lake_lines(lake, Table::Vitals);
     let got: BTreeSet<&String> = v.iter().collect();
     assert_eq!(got.len(), v.len(), "a reading is in the lake twice");
     let missing: Vec<_> = expected.difference(&got).take(3).collect();
@@ -111,8 +115,8 @@ fn a_different_reading_under_an_identity_already_in_the_lake_is_quarantined_with
             stderr(&out)
         );
     }
-    assert_eq!(lake_lines(&lake, "vitals"), vec![first]);
-    let rejected = lake_lines(&lake, "_rejected");
+    assert_eq!(lake_lines(&lake, Table::Vitals), vec![first]);
+    let rejected = lake_lines(&lake, Table::Rejected);
     assert_eq!(rejected.len(), 1, "kept once, also after a replay");
     let r: vitals_core::Rejected = serde_json::from_str(&rejected[0]).unwrap();
     assert_eq!(r.raw, second);

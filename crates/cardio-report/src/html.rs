@@ -79,8 +79,15 @@ struct ChartDef {
     news2_rules: bool,
 }
 
+/// A NEWS2 table's zero-score row as a chart's normal band, its numbers divided by `per_unit` (10
+/// for temperature, which the table holds in tenths of a degree).
+const fn normal_band(bands: news2::Bands, per_unit: f32) -> Option<(f32, f32)> {
+    let (lo, hi) = news2::zero_band(bands);
+    Some((lo as f32 / per_unit, hi as f32 / per_unit))
+}
+
 /// Default ranges are the usual adult display ranges; the normal band is the NEWS2 zero-score band
-/// (RCP 2017 chart 1, docs/spec.md §3.1; SpO2 on scale 1). Gaps: 1 Hz vitals are joined across at most
+/// (RCP 2017 chart 1, docs/spec.md §3.1; SpO2 on scale 1), read from vitals-core's NEWS2 tables. Gaps: 1 Hz vitals are joined across at most
 /// 2 min; NIBP (5–15 min cycles) and temperature across their 60 min carry-forward (docs/spec.md §3.1).
 const CHARTS: [ChartDef; 6] = [
     ChartDef {
@@ -90,7 +97,7 @@ const CHARTS: [ChartDef; 6] = [
             unit: "/min",
             lo: 40.0,
             hi: 140.0,
-            normal: Some((51.0, 90.0)),
+            normal: normal_band(news2::PULSE, 1.0),
             max_gap_ms: 120_000,
         },
         series: &[(model::HR, "hr")],
@@ -104,7 +111,8 @@ const CHARTS: [ChartDef; 6] = [
             unit: "%",
             lo: 85.0,
             hi: 100.0,
-            normal: Some((96.0, 100.0)),
+            // Scale 1 scores 0 from 96 % up; a saturation ends at 100 %.
+            normal: Some((news2::zero_band(news2::SPO2_SCALE_1).0 as f32, 100.0)),
             max_gap_ms: 120_000,
         },
         series: &[(model::SPO2, "spo2")],
@@ -118,7 +126,7 @@ const CHARTS: [ChartDef; 6] = [
             unit: "/min",
             lo: 6.0,
             hi: 30.0,
-            normal: Some((12.0, 20.0)),
+            normal: normal_band(news2::RESPIRATION, 1.0),
             max_gap_ms: 120_000,
         },
         series: &[(model::RR, "rr")],
@@ -132,7 +140,7 @@ const CHARTS: [ChartDef; 6] = [
             unit: "°C",
             lo: 35.0,
             hi: 39.5,
-            normal: Some((36.1, 38.0)),
+            normal: normal_band(news2::TEMPERATURE_DECI_C, 10.0),
             max_gap_ms: 3_600_000,
         },
         series: &[(model::TEMP, "temp")],
@@ -146,7 +154,7 @@ const CHARTS: [ChartDef; 6] = [
             unit: "mmHg",
             lo: 40.0,
             hi: 180.0,
-            normal: Some((111.0, 219.0)),
+            normal: normal_band(news2::SYSTOLIC, 1.0),
             max_gap_ms: 3_600_000,
         },
         series: &[(model::SBP, "sbp"), (model::DBP, "dbp")],
@@ -519,6 +527,22 @@ fn devices_section(out: &mut String, ward: &Ward, axis: &TimeAxis) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_bands_are_the_news2_zero_score_ranges_of_the_published_chart() {
+        let normals: Vec<_> = CHARTS.iter().map(|c| c.spec.normal).collect();
+        assert_eq!(
+            normals,
+            [
+                Some((51.0, 90.0)),
+                Some((96.0, 100.0)),
+                Some((12.0, 20.0)),
+                Some((36.1, 38.0)),
+                Some((111.0, 219.0)),
+                Some((0.0, 0.0)),
+            ]
+        );
+    }
 
     #[test]
     fn text_is_escaped() {

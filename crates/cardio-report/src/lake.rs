@@ -1,63 +1,17 @@
 //! Reading the data lake (docs/spec.md §2): only published `*.jsonl` files under `vitals/` and
 //! `alerts/`, never a hidden in-progress `.part-….jsonl.tmp` file nor anything under a name that
-//! starts with `.` or `_` (such as `_rejected/`).
+//! starts with `.` or `_` (such as `_rejected/`). Those layout rules are `vitals_core::lake`'s;
+//! this module turns the files' lines into the report's readings and alerts.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use vitals_core::lake::{Table, partition_day, published_files};
 use vitals_core::{Alert, Timestamp};
 
 use crate::model::{Filter, Reading};
-
-/// True for a file or folder name that lake readers skip (docs/spec.md §2).
-pub fn is_skipped_name(name: &str) -> bool {
-    name.starts_with('.') || name.starts_with('_')
-}
-
-/// The published `*.jsonl` files under `dir`, recursively, sorted by path. A missing folder holds
-/// no files (a lake that has no alerts yet is still a lake).
-pub fn published_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    if dir.is_dir() {
-        walk(dir, &mut files)?;
-    }
-    files.sort();
-    Ok(files)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if is_skipped_name(name) {
-            continue;
-        }
-        let path = entry.path();
-        let kind = entry
-            .file_type()
-            .with_context(|| format!("cannot stat {}", path.display()))?;
-        if kind.is_dir() {
-            walk(&path, out)?;
-        } else if name.ends_with(".jsonl") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-/// The `YYYY-MM-DD` of a Hive partition folder `date=YYYY-MM-DD` that holds `file`, if any: lets a
-/// `--from`/`--to` window skip whole days without opening their files.
-pub fn partition_day(file: &Path) -> Option<i64> {
-    let folder = file.parent()?.file_name()?.to_str()?;
-    let date = folder.strip_prefix("date=")?;
-    let ts = Timestamp::parse(&format!("{date}T00:00:00.000Z")).ok()?;
-    Some(ts.day_number())
-}
 
 /// What a vitals line carries that the report uses; ids are borrowed from the line when they hold
 /// no escapes.
@@ -287,8 +241,11 @@ pub fn read_lake(lake: &Path, filter: &Filter) -> Result<LakeContents> {
         );
     }
     let mut jobs = Vec::new();
-    for (sub, folder) in [("vitals", Folder::Vitals), ("alerts", Folder::Alerts)] {
-        for file in published_files(&lake.join(sub))? {
+    for (table, folder) in [
+        (Table::Vitals, Folder::Vitals),
+        (Table::Alerts, Folder::Alerts),
+    ] {
+        for file in published_files(&lake.join(table.dir_name()))? {
             if partition_day(&file).is_none_or(|day| filter.accepts_day(day)) {
                 jobs.push((file, folder));
             }
@@ -334,20 +291,6 @@ pub fn read_lake(lake: &Path, filter: &Filter) -> Result<LakeContents> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hidden_and_underscore_names_are_skipped() {
-        assert!(is_skipped_name(".part-1.jsonl.tmp"));
-        assert!(is_skipped_name("_rejected"));
-        assert!(!is_skipped_name("part-1.jsonl"));
-    }
-
-    #[test]
-    fn partition_day_comes_from_the_hive_folder() {
-        let day = partition_day(Path::new("lake/vitals/date=1970-01-02/part-1.jsonl"));
-        assert_eq!(day, Some(1));
-        assert_eq!(partition_day(Path::new("lake/vitals/part-1.jsonl")), None);
-    }
 
     #[test]
     fn a_vitals_line_becomes_a_reading_and_other_types_pass() {

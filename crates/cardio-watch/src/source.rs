@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
+use vitals_core::lake::{self, Table};
 use vitals_core::{LineReader, Record, RecordError};
 
 /// One line of input, parsed.
@@ -180,7 +181,7 @@ fn read_new_files(
     if !dir.is_dir() {
         return Err(format!("{} is not a lake folder", dir.display()));
     }
-    for file in published_files(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
+    for file in published_files(dir).map_err(|e| e.to_string())? {
         if seen.contains(&file) {
             continue;
         }
@@ -191,39 +192,14 @@ fn read_new_files(
     Ok(())
 }
 
-/// `vitals/date=…/*.jsonl` then `alerts/date=…/*.jsonl`, in name order (date, then file).
+/// `vitals/date=…/*.jsonl` then `alerts/date=…/*.jsonl`, each table in path order (date, then
+/// file), by the lake's reading rules (`vitals_core::lake`).
 pub fn published_files(lake: &Path) -> io::Result<Vec<PathBuf>> {
-    let visible = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.starts_with('.') && !n.starts_with('_'))
-    };
     let mut files = vec![];
-    for table in ["vitals", "alerts"] {
-        let mut days = list(&lake.join(table))?;
-        days.retain(|d| visible(d) && d.is_dir());
-        for day in days {
-            let mut parts = list(&day)?;
-            parts.retain(|f| {
-                visible(f) && f.extension().is_some_and(|e| e == "jsonl") && f.is_file()
-            });
-            files.extend(parts);
-        }
+    for table in [Table::Vitals, Table::Alerts] {
+        files.extend(lake::published_files(&lake.join(table.dir_name()))?);
     }
     Ok(files)
-}
-
-/// A folder's entries in name order; a folder not created yet is empty.
-fn list(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut out = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .map(|e| e.map(|e| e.path()))
-            .collect::<io::Result<Vec<_>>>()?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => vec![],
-        Err(e) => return Err(e),
-    };
-    out.sort();
-    Ok(out)
 }
 
 #[cfg(test)]

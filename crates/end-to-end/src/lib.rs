@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use vitals_core::lake;
+pub use vitals_core::lake::Table;
+
 /// Whether this run is CI's: `CI` set to anything but empty, `0` or `false`. CI must never pass a
 /// test by skipping it.
 pub fn in_ci() -> bool {
@@ -109,20 +112,12 @@ pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
     out
 }
 
-/// Every line of every published `*.jsonl` file under `lake/<table>/`, in path order. Hidden files
-/// (in progress) are skipped, as DuckDB's `*.jsonl` glob and Power Query's filter skip them.
-pub fn lake_lines(lake: &Path, table: &str) -> Vec<String> {
-    let mut files = vec![];
-    walk(
-        &lake.join(table),
-        &mut |p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.ends_with(".jsonl") && !name.starts_with('.')
-        },
-        &mut files,
-    );
-    files.sort();
-    files
+/// Every line of every published file of `table`, in path order, read by the lake's reading rules
+/// (`vitals_core::lake`): files in progress and other hidden names are skipped, as DuckDB's
+/// `*.jsonl` glob and Power Query's filter skip them.
+pub fn lake_lines(lake: &Path, table: Table) -> Vec<String> {
+    lake::published_files(&lake.join(table.dir_name()))
+        .unwrap()
         .iter()
         .flat_map(|f| {
             fs::read_to_string(f)

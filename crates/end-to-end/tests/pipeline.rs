@@ -9,7 +9,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use end_to_end::{bin, in_progress, lake_lines};
+use end_to_end::{Table, bin, in_progress, lake_lines};
 use serde_json::Value;
 
 const START: &str = "2026-11-28T00:00:00.000Z";
@@ -103,7 +103,7 @@ fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
         .collect();
     assert_eq!(produced.len(), 1000);
 
-    let landed = lake_lines(&lake, "vitals");
+    let landed = lake_lines(&lake, Table::Vitals);
     assert_eq!(landed.len(), 1000, "exactly the 1000 vitals records");
     let key = |v: &Value| {
         (
@@ -127,7 +127,7 @@ fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
         );
     }
 
-    for line in lake_lines(&lake, "alerts") {
+    for line in lake_lines(&lake, Table::Alerts) {
         let v = parse(&line);
         assert_eq!(v["type"], "alert");
         for f in [
@@ -176,8 +176,8 @@ fn same_seed_gives_the_same_lake_and_another_seed_a_different_one() {
             ],
             &lake,
         );
-        let mut v = lake_lines(&lake, "vitals");
-        v.extend(lake_lines(&lake, "alerts"));
+        let mut v = lake_lines(&lake, Table::Vitals);
+        v.extend(lake_lines(&lake, Table::Alerts));
         v.sort();
         v
     };
@@ -254,11 +254,11 @@ fn bad_lines_are_reported_kept_in_rejected_and_lose_nothing_valid() {
     );
 
     assert_eq!(
-        lake_lines(&lake, "vitals").len(),
+        lake_lines(&lake, Table::Vitals).len(),
         200,
         "every valid record landed"
     );
-    let rejected: Vec<Value> = lake_lines(&lake, "_rejected")
+    let rejected: Vec<Value> = lake_lines(&lake, Table::Rejected)
         .iter()
         .map(|l| parse(l))
         .collect();
@@ -295,7 +295,7 @@ fn empty_input_is_a_clean_run_at_every_stage() {
         .output()
         .unwrap();
     assert!(z.status.success(), "{}", String::from_utf8_lossy(&z.stderr));
-    assert!(lake_lines(&lake, "vitals").is_empty());
+    assert!(lake_lines(&lake, Table::Vitals).is_empty());
 }
 
 /// `cardio-sim | head`: the closed pipe is a normal end for every stage, without a panic.
@@ -380,7 +380,7 @@ fn sigterm_publishes_open_files() {
             in_progress(&lake).is_empty(),
             "SIG{sig}: open files were published"
         );
-        let landed = lake_lines(&lake, "vitals");
+        let landed = lake_lines(&lake, Table::Vitals);
         assert!(
             !landed.is_empty(),
             "SIG{sig}: the records it held are in the lake"

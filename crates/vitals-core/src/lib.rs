@@ -1,9 +1,11 @@
 //! vitals-core: what every CardioStream binary agrees on (docs/spec.md): the `vitals`, `alert` and
-//! `rejected` records, event time, the NDJSON line codec, NEWS2, the plausibility gates, the default
-//! alarm rules, the simulated scenarios' names and the exit-status conventions.
+//! `rejected` records, event time, the NDJSON line codec, the data lake's layout, NEWS2, the
+//! plausibility gates, the default alarm rules, the simulated scenarios' names and the exit-status
+//! conventions.
 
 pub mod codec;
 pub mod diagnostics;
+pub mod lake;
 pub mod news2;
 pub mod plausibility;
 pub mod record;

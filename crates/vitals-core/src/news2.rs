@@ -12,7 +12,8 @@ use crate::record::{Consciousness, Risk};
 const LO: i32 = i32::MIN;
 const HI: i32 = i32::MAX;
 
-type Bands = &'static [(i32, i32, u8)];
+/// A NEWS2 parameter table: `(lowest, highest, score)` rows, both ends inclusive.
+pub type Bands = &'static [(i32, i32, u8)];
 
 /// Respiration rate, breaths/min.
 pub const RESPIRATION: Bands = &[
@@ -73,6 +74,20 @@ pub const TEMPERATURE_DECI_C: Bands = &[
     (381, 390, 1),
     (391, HI, 2),
 ];
+
+/// The `(lowest, highest)` of the row of `bands` that scores 0: the range a chart shades as normal.
+/// Every table has exactly one such row.
+pub const fn zero_band(bands: Bands) -> (i32, i32) {
+    let mut i = 0;
+    while i < bands.len() {
+        let (lo, hi, score) = bands[i];
+        if score == 0 {
+            return (lo, hi);
+        }
+        i += 1;
+    }
+    panic!("every NEWS2 table has a zero-score row")
+}
 
 /// Which SpO2 scale a patient is scored on. Scale 2 only for hypercapnic respiratory failure,
 /// prescribed per patient (a target of 88–92 %).

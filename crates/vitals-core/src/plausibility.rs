@@ -100,9 +100,7 @@ pub fn check(v: &Vitals) -> Vec<Implausible> {
             });
         }
     }
-    // Systolic must be above diastolic when both were measured in the same cuff cycle.
-    if let (Some(s), Some(d)) = (v.systolic_mmhg, v.diastolic_mmhg)
-        && s <= d
+    if let Some((s, d)) = inverted_pressures(v)
         && !out.iter().any(|i| i.vital == Vital::Systolic)
     {
         out.push(Implausible {
@@ -114,6 +112,15 @@ pub fn check(v: &Vitals) -> Vec<Implausible> {
     out
 }
 
+/// The systolic and diastolic of a cuff cycle whose systolic is not above its diastolic: the one
+/// gate that judges two values together (docs/spec.md §3.3). Such a cycle is a measurement fault,
+/// so neither of its values is used. `None` when the pair is fine or either value is missing (a
+/// null is not judged). Every stage that drops the pair asks this function.
+pub fn inverted_pressures(v: &Vitals) -> Option<(i32, i32)> {
+    let (s, d) = (v.systolic_mmhg?, v.diastolic_mmhg?);
+    (s <= d).then_some((s, d))
+}
+
 /// Whether one vital's value in `v` is usable clinically (present and plausible).
 pub fn plausible_value(v: &Vitals, vital: Vital) -> Option<f64> {
     let value = v.get(vital)?;
@@ -121,10 +128,7 @@ pub fn plausible_value(v: &Vitals, vital: Vital) -> Option<f64> {
     if !g.contains(value) {
         return None;
     }
-    if matches!(vital, Vital::Systolic | Vital::Diastolic)
-        && let (Some(s), Some(d)) = (v.systolic_mmhg, v.diastolic_mmhg)
-        && s <= d
-    {
+    if matches!(vital, Vital::Systolic | Vital::Diastolic) && inverted_pressures(v).is_some() {
         return None;
     }
     Some(value)

@@ -16,7 +16,7 @@ pub fn archive(lake: &Path) -> Command {
 
 // Each test binary that includes this module uses a different subset.
 #[allow(unused_imports)]
-pub use end_to_end::{in_progress, lake_lines};
+pub use end_to_end::{Table, in_progress, lake_lines};
 
 /// Runs the archive on `input` and returns its output.
 pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
@@ -87,7 +87,7 @@ pub fn bad_line(i: u64) -> Vec<u8> {
 /// `(device_id, seq)` → how often it is in the lake.
 pub fn reading_counts(lake: &Path) -> BTreeMap<(String, u64), u32> {
     let mut m = BTreeMap::new();
-    for l in lake_lines(lake, "vitals") {
+    for l in lake_lines(lake, Table::Vitals) {
         let v: serde_json::Value = serde_json::from_str(&l).unwrap();
         *m.entry((
             v["device_id"].as_str().unwrap().to_owned(),
@@ -101,7 +101,7 @@ pub fn reading_counts(lake: &Path) -> BTreeMap<(String, u64), u32> {
 /// `(device_id, seq, ts)` → how often it is in the lake.
 pub fn identity_counts(lake: &Path) -> BTreeMap<(String, u64, String), u32> {
     let mut m = BTreeMap::new();
-    for l in lake_lines(lake, "vitals") {
+    for l in lake_lines(lake, Table::Vitals) {
         let v: serde_json::Value = serde_json::from_str(&l).unwrap();
         *m.entry((
             v["device_id"].as_str().unwrap().to_owned(),
