@@ -6,7 +6,7 @@
 use std::process::{Command, Output};
 
 use cardio_alert::engine::Engine;
-use cardio_alert::rules_file::Config;
+use cardio_alert::rules_file::{Config, Overrides, RulesFile};
 use vitals_core::{Alert, AlertState, Timestamp, Vitals};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cardio-alert");
@@ -257,22 +257,23 @@ fn a_device_sending_its_backlog_in_a_burst_makes_no_one_else_look_silent() {
     assert_eq!(f.len(), 2, "PT-F itself was silent, then resumed: {f:?}");
 }
 
+/// The engine with the built-in rules and these command-line overrides.
+fn engine_with(overrides: Overrides) -> Engine {
+    let rules = RulesFile {
+        defaults: true,
+        ..Default::default()
+    };
+    Engine::new(Config::build_with(&rules, &overrides).unwrap())
+}
+
 /// State dropped for a patient whose device has gone quiet must not announce that the patient
 /// recovered: an alarm still open stays open.
 #[test]
 fn eviction_never_sends_a_cleared_for_an_alarm_still_open() {
-    let cfg = cardio_alert::rules_file::Config::build_with(
-        &cardio_alert::rules_file::RulesFile {
-            defaults: true,
-            ..Default::default()
-        },
-        &cardio_alert::rules_file::Overrides {
-            evict_after_s: Some(120.0),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut e = Engine::new(cfg);
+    let mut e = engine_with(Overrides {
+        evict_after_s: Some(120.0),
+        ..Default::default()
+    });
     let mut out = vec![];
     for s in 0..400i64 {
         let t = T0 + s * 1000;
@@ -297,19 +298,11 @@ fn eviction_never_sends_a_cleared_for_an_alarm_still_open() {
 /// readings are passed on unscored.
 #[test]
 fn at_max_patients_a_silent_patient_makes_room_without_a_false_cleared() {
-    let cfg = cardio_alert::rules_file::Config::build_with(
-        &cardio_alert::rules_file::RulesFile {
-            defaults: true,
-            ..Default::default()
-        },
-        &cardio_alert::rules_file::Overrides {
-            evict_after_s: Some(120.0),
-            max_patients: Some(2),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut e = Engine::new(cfg);
+    let mut e = engine_with(Overrides {
+        evict_after_s: Some(120.0),
+        max_patients: Some(2),
+        ..Default::default()
+    });
     let mut out = vec![];
     let mut scored_c = vec![];
     for s in 0..400i64 {
