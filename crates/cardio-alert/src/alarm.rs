@@ -257,6 +257,26 @@ mod tests {
     }
 
     #[test]
+    fn held_evidence_never_raises_but_starts_the_delay_of_the_next_step() {
+        let t = Timing::from_seconds(15.0, 10.0, 0.0);
+        let mut a = Alarm::default();
+        a.pend(0, MID);
+        a.pend(1_000, LOW);
+        a.pend(20_000, LOW);
+        assert_eq!(a, Alarm::Pending { since: 1_000 }, "no raise for the past");
+        let tr = a.step(&t, 21_000, LOW, |_| Priority::Medium);
+        assert_eq!(
+            tr,
+            Some(Transition::Raised {
+                priority: Priority::Medium,
+                held_ms: 20_000
+            })
+        );
+        a.pend(22_000, OK);
+        assert!(a.is_active(), "an episode in progress is left as it is");
+    }
+
+    #[test]
     fn the_hysteresis_band_restarts_the_clearing_hold() {
         let t = Timing::from_seconds(0.0, 10.0, 0.0);
         let r = [
