@@ -107,14 +107,10 @@ impl Alarm {
         target: impl Fn(i64) -> Priority,
     ) -> Option<Transition> {
         match *self {
-            Alarm::Idle | Alarm::Pending { .. } if !ev.alarm => {
-                *self = Alarm::Idle;
-                None
-            }
             Alarm::Idle | Alarm::Pending { .. } => {
-                let since = match *self {
-                    Alarm::Pending { since } => since.min(now),
-                    _ => now,
+                self.pend(now, ev);
+                let Alarm::Pending { since } = *self else {
+                    return None;
                 };
                 let held = now - since;
                 if held >= timing.delay_ms {
@@ -166,6 +162,21 @@ impl Alarm {
                 out
             }
         }
+    }
+
+    /// Feeds the evidence of a reading that was held back and is judged later (an SpO2 drop held
+    /// as motion artifact that turned out real, docs/spec.md §3.2): the condition delay counts from
+    /// such readings as from any other, but nothing is raised at their time, only by the next
+    /// [`Alarm::step`]. An episode in progress is left as it is.
+    pub fn pend(&mut self, now: i64, ev: Evidence) {
+        *self = match *self {
+            Alarm::Active(_) => return,
+            _ if !ev.alarm => Alarm::Idle,
+            Alarm::Pending { since } => Alarm::Pending {
+                since: since.min(now),
+            },
+            Alarm::Idle => Alarm::Pending { since: now },
+        };
     }
 
     /// Ends an episode without evidence (the patient's state is being dropped).
@@ -243,6 +254,26 @@ mod tests {
                 }
             )
         ));
+    }
+
+    #[test]
+    fn held_evidence_never_raises_but_starts_the_delay_of_the_next_step() {
+        let t = Timing::from_seconds(15.0, 10.0, 0.0);
+        let mut a = Alarm::default();
+        a.pend(0, MID);
+        a.pend(1_000, LOW);
+        a.pend(20_000, LOW);
+        assert_eq!(a, Alarm::Pending { since: 1_000 }, "no raise for the past");
+        let tr = a.step(&t, 21_000, LOW, |_| Priority::Medium);
+        assert_eq!(
+            tr,
+            Some(Transition::Raised {
+                priority: Priority::Medium,
+                held_ms: 20_000
+            })
+        );
+        a.pend(22_000, OK);
+        assert!(a.is_active(), "an episode in progress is left as it is");
     }
 
     #[test]

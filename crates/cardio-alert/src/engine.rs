@@ -54,13 +54,36 @@ struct Patient {
     temp: Carried<f64>,
     /// The last plausible SpO2 and its time, to see a fall too fast to be real.
     spo2_prev: Option<(i32, i64)>,
-    /// While SpO2 is held as a motion artifact: the level before the fall, and since when.
-    spo2_hold: Option<(i32, i64)>,
+    /// While SpO2 is held as a motion artifact.
+    spo2_hold: Option<Spo2Hold>,
     /// Bit i set while rule i's alarm is not idle (rules past the 64th are always visited). With
     /// 10,000 patients the alarm states do not fit in the CPU's cache; a reading that starts no
     /// alarm only needs this word to know that it has nothing to do.
     busy: u64,
     alarms: Box<[Alarm]>,
+}
+
+/// SpO2 held as suspect after a fall too fast to be real (docs/spec.md §3.2).
+#[derive(Debug)]
+struct Spo2Hold {
+    /// The level before the fall.
+    before: i32,
+    /// The first held reading's time.
+    since: i64,
+    /// Every held reading (time, SpO2): if the level stays down, the fall was real and these are
+    /// the evidence its alarms' condition delays count from.
+    held: Vec<(i64, i32)>,
+}
+
+/// What the motion-artifact check makes of one SpO2 reading.
+#[derive(Debug, PartialEq)]
+enum Spo2Check {
+    /// Passed on as it is.
+    Pass,
+    /// Held back as suspect: no rule and no NEWS2 sees it.
+    Held,
+    /// Passed on, and it ends a hold with the level still down: the held readings were real.
+    Real(Vec<(i64, i32)>),
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -115,6 +138,8 @@ pub struct Stats {
     pub unscored: u64,
     /// SpO2 readings held back as motion artifact.
     pub spo2_artifact_readings: u64,
+    /// Motion-artifact holds that ended with SpO2 still down (the fall was real).
+    pub spo2_holds_real: u64,
     /// Raised events per rule index, by priority (low, medium, high).
     pub raised: Vec<[u64; 3]>,
     pub escalated: Vec<u64>,
@@ -299,10 +324,18 @@ impl Engine {
         if fresh
             && cfg.spo2_drop_pct > 0
             && let Some(x) = vals[Vital::Spo2 as usize]
-            && spo2_artifact(p, x as i32, clock, cfg.spo2_drop_pct, cfg.spo2_hold_ms)
         {
-            vals[Vital::Spo2 as usize] = None;
-            stats.spo2_artifact_readings += 1;
+            match spo2_artifact(p, x as i32, clock, cfg.spo2_drop_pct, cfg.spo2_hold_ms) {
+                Spo2Check::Pass => {}
+                Spo2Check::Held => {
+                    vals[Vital::Spo2 as usize] = None;
+                    stats.spo2_artifact_readings += 1;
+                }
+                Spo2Check::Real(held) => {
+                    stats.spo2_holds_real += 1;
+                    pend_held_spo2(p, &set.rules, &held);
+                }
+            }
         }
         let int = |vital: Vital| vals[vital as usize].map(|x| x as i32);
         let sbp_now = int(Vital::Systolic);
@@ -482,22 +515,63 @@ impl Engine {
 }
 
 /// Whether this SpO2 reading is a motion artifact: the start of a fall faster than an averaging
-/// oximeter shows a real one, or a reading before SpO2 is back near its level before that fall.
-fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64) -> bool {
+/// oximeter shows a real one, or a reading before SpO2 is back near its level before that fall. A
+/// hold that runs its full time with SpO2 still down was a real fall: its readings are handed back.
+fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64) -> Spo2Check {
     let prev = p.spo2_prev.replace((x, now));
-    if let Some((before, since)) = p.spo2_hold {
-        if x >= before - 2 || now - since >= hold_ms {
+    if let Some(hold) = &mut p.spo2_hold {
+        if x >= hold.before - 2 {
             p.spo2_hold = None;
-            return false;
+            return Spo2Check::Pass;
         }
-        return true;
+        if now - hold.since >= hold_ms {
+            let held = std::mem::take(&mut hold.held);
+            p.spo2_hold = None;
+            return Spo2Check::Real(held);
+        }
+        hold.held.push((now, x));
+        return Spo2Check::Held;
     }
     match prev {
         Some((last, t)) if now - t <= 2000 && last - x >= drop_pct => {
-            p.spo2_hold = Some((last, now));
-            true
+            p.spo2_hold = Some(Spo2Hold {
+                before: last,
+                since: now,
+                held: vec![(now, x)],
+            });
+            Spo2Check::Held
         }
-        _ => false,
+        _ => Spo2Check::Pass,
+    }
+}
+
+/// Feeds the readings of a hold found real to the SpO2 threshold rules, in order, so each rule's
+/// condition delay runs from the first held reading that met it (not from the hold's end). Nothing
+/// is raised for the past: the reading that ends the hold raises, at max(hold end, onset + delay).
+/// NEWS2 is not re-scored: its readings have gone downstream already.
+fn pend_held_spo2(p: &mut Patient, rules: &[CompiledRule], held: &[(i64, i32)]) {
+    for (i, rule) in rules.iter().enumerate() {
+        if !rule.enabled
+            || !matches!(
+                rule.rule.trigger,
+                Trigger::Threshold {
+                    vital: Vital::Spo2,
+                    ..
+                }
+            )
+        {
+            continue;
+        }
+        let mut vals = [None; 7];
+        for &(t, x) in held {
+            vals[Vital::Spo2 as usize] = Some(f64::from(x));
+            if let Some((ev, _)) = evidence(rule, &vals, None, &[], false) {
+                p.alarms[i].pend(t, ev);
+            }
+        }
+        if p.alarms[i] != Alarm::Idle {
+            p.busy |= busy_bit(i);
+        }
     }
 }
 

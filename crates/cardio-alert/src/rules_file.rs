@@ -30,7 +30,8 @@ pub const DEFAULT_MAX_PATIENTS: usize = 200_000;
 /// noise ends at the next reading.
 pub const DEFAULT_SPO2_ARTIFACT_DROP_PCT: f64 = 2.0;
 /// SpO2 after such a fall is held as suspect until it is back within 2 % of the level before it,
-/// for at most this long; a level that stays down longer is real and alarms as usual.
+/// for at most this long; a level that stays down longer is real, and the time held counts toward
+/// the SpO2 rules' condition delays (docs/spec.md §3.2).
 pub const DEFAULT_SPO2_ARTIFACT_HOLD_S: f64 = 30.0;
 /// NEWS2 scores 3 for RR ≤ 8 or ≥ 25, SBP ≤ 90, HR ≤ 40 and T ≤ 35.0 °C: the very limits of
 /// rr_low, rr_high, sbp_low, hr_extreme_low and temp_low. A low-priority news2_single_3 for the

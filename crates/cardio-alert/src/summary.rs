@@ -172,9 +172,10 @@ fn write_table<E: Write>(err: &mut E, engine: &Engine) -> io::Result<()> {
     writeln!(
         err,
         "  patients in memory at the end: {}; evicted after silence: {}; SpO2 readings held as \
-         motion artifact: {}",
+         motion artifact: {} ({} holds ended with SpO2 still down: real)",
         engine.patients(),
         s.evicted,
-        s.spo2_artifact_readings
+        s.spo2_artifact_readings,
+        s.spo2_holds_real
     )
 }

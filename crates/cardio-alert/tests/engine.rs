@@ -403,6 +403,86 @@ fn a_sudden_spo2_fall_that_stays_down_alarms_after_the_artifact_hold() {
     );
 }
 
+/// A step fall from 97 % to `level` at second 10 (a drop no averaging oximeter shows, so it is
+/// held as motion artifact), lasting `seconds`, then back to 97 % until second 200.
+fn step_fall(level: i32, seconds: i64) -> Feed {
+    let mut f = Feed::new(Config::defaults());
+    f.run(0..10, |_| {});
+    f.run(10..10 + seconds, |v| v.spo2_pct = Some(level));
+    f.run(10 + seconds..200, |_| {});
+    f
+}
+
+#[test]
+fn a_sustained_step_fall_to_86_raises_spo2_low_within_30_s_of_onset() {
+    let f = step_fall(86, 190);
+    let ev = f.events("spo2_low");
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!((ev[0].0, ev[0].1), (AlertState::Raised, Priority::Medium));
+    assert!(ev[0].2 <= 10 + 30, "raised at {} s, onset at 10 s", ev[0].2);
+    // The hold's 30 s counted toward the 15 s delay: raised when the hold ended, not 15 s later.
+    assert_eq!(ev[0].2, 40);
+    let a = f.alerts.iter().find(|a| a.rule == "spo2_low").unwrap();
+    assert_eq!(a.message, "SpO2 86% below 90% for 30 s");
+    assert!(f.events("spo2_desat").is_empty());
+}
+
+#[test]
+fn a_40_s_step_desaturation_to_86_raises_spo2_low_and_clears() {
+    let ev = step_fall(86, 40).events("spo2_low");
+    assert_eq!(
+        ev,
+        vec![
+            (AlertState::Raised, Priority::Medium, 40),
+            (AlertState::Cleared, Priority::Medium, 60)
+        ]
+    );
+}
+
+#[test]
+fn a_motion_artifact_that_comes_back_within_the_hold_raises_nothing() {
+    let f = step_fall(70, 8);
+    assert!(f.alerts.is_empty(), "{:?}", f.alerts);
+    assert_eq!(f.engine.stats.spo2_artifact_readings, 8);
+    assert_eq!(f.engine.stats.spo2_holds_real, 0);
+}
+
+#[test]
+fn a_step_fall_below_85_raises_spo2_desat_with_its_condition_counted_from_onset() {
+    // spo2_desat has no delay: it raises on the reading that ends the hold, and says its condition
+    // has held since the first held reading.
+    let f = step_fall(80, 100);
+    assert_eq!(
+        f.events("spo2_desat")[0],
+        (AlertState::Raised, Priority::High, 40)
+    );
+    let a = f.alerts.iter().find(|a| a.rule == "spo2_desat").unwrap();
+    assert_eq!(a.message, "SpO2 80% below 85% for 30 s");
+    assert_eq!(f.events("spo2_low")[0].2, 40);
+    assert_eq!(f.engine.stats.spo2_holds_real, 1);
+}
+
+#[test]
+fn a_held_fall_that_deepens_late_counts_spo2_desat_only_from_below_85() {
+    // 86 % for the first 20 s of the hold, then 80 %: spo2_low's condition held from onset,
+    // spo2_desat's only from second 30. With a 20 s delay on spo2_desat it raises at 30 + 20 = 50,
+    // not at the hold's end (40), and not at 40 + 20 = 60 as when the hold counted for nothing.
+    let rules = "[[rules]]\nname = \"spo2_desat\"\nkind = \"physiological\"\n\
+                 priority = \"high\"\ntrigger = \"threshold\"\nvital = \"spo2_pct\"\n\
+                 when = { op = \"<\", limit = 85 }\nclear = { op = \">=\", limit = 90 }\n\
+                 delay_s = 20\n";
+    let cfg = Config::build(&parse_rules_file(rules, false).unwrap()).unwrap();
+    let mut f = Feed::new(cfg);
+    f.run(0..10, |_| {});
+    f.run(10..30, |v| v.spo2_pct = Some(86));
+    f.run(30..100, |v| v.spo2_pct = Some(80));
+    assert_eq!(
+        f.events("spo2_desat")[0],
+        (AlertState::Raised, Priority::High, 50)
+    );
+    assert_eq!(f.events("spo2_low")[0].2, 40);
+}
+
 #[test]
 fn a_gradual_desaturation_alarms_without_an_artifact_hold() {
     let mut f = Feed::new(Config::defaults());
