@@ -28,6 +28,7 @@ use crate::alarm::{Alarm, Evidence, Transition};
 use crate::carry::Carried;
 use crate::clock::{Arrival, CLOCK_STEP_TOLERANCE_MS, LIVE_WITHIN_MS, PatientClock};
 use crate::rules_file::{CompiledRule, Config};
+use crate::sat_seconds::{SatIntegral, SatSettings};
 use crate::start_filter::StartFilter;
 use crate::wording::{self, Wording};
 
@@ -61,6 +62,9 @@ struct Patient {
     /// alarm only needs this word to know that it has nothing to do.
     busy: u64,
     alarms: Box<[Alarm]>,
+    /// The SatSeconds integral of each enabled `sat_seconds` rule (by rule index; empty without
+    /// such a rule, so other rule sets pay nothing for them).
+    sat: Vec<(usize, SatIntegral)>,
 }
 
 /// SpO2 held as suspect after a fall too fast to be real (docs/spec.md §3.2).
@@ -273,6 +277,13 @@ impl Engine {
                     spo2_hold: None,
                     busy: 0,
                     alarms: vec![Alarm::Idle; n].into_boxed_slice(),
+                    sat: cfg.sets[set as usize]
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.enabled && SatSettings::of(&r.rule.trigger).is_some())
+                        .map(|(i, _)| (i, SatIntegral::default()))
+                        .collect(),
                 })
             }
         };
@@ -337,6 +348,11 @@ impl Engine {
                 }
             }
         }
+        // The SatSeconds integrals see every SpO2 reading the rules see, in order, so that one
+        // at or above the limit resets them even while their alarm is idle.
+        if fresh && let Some(x) = vals[Vital::Spo2 as usize] {
+            update_sat(p, &set.rules, clock, x);
+        }
         let int = |vital: Vital| vals[vital as usize].map(|x| x as i32);
         let sbp_now = int(Vital::Systolic);
         let temp_now = vals[Vital::Temperature as usize];
@@ -377,8 +393,11 @@ impl Engine {
                 if !rule.enabled {
                     continue;
                 }
-                let Some((mut ev, value)) = evidence(rule, &vals, score.as_ref(), &faults, skewed)
-                else {
+                let found = match p.sat.iter().find(|(k, _)| *k == i) {
+                    Some((_, sat)) => sat_evidence(rule, sat, &vals),
+                    None => evidence(rule, &vals, score.as_ref(), &faults, skewed),
+                };
+                let Some((mut ev, value)) = found else {
                     continue;
                 };
                 // A 3 already announced by its vital's own alarm does not raise news2_single_3.
@@ -419,6 +438,7 @@ impl Engine {
                     rule,
                     v,
                     value,
+                    sat: p.sat.iter().find(|(k, _)| *k == i).map(|(_, s)| s),
                     score: score.as_ref(),
                     faults: &faults,
                     silent_ms: stream_now - prev_seen,
@@ -545,11 +565,24 @@ fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64)
     }
 }
 
-/// Feeds the readings of a hold found real to the SpO2 threshold rules, in order, so each rule's
-/// condition delay runs from the first held reading that met it (not from the hold's end). Nothing
-/// is raised for the past: the reading that ends the hold raises, at max(hold end, onset + delay).
-/// NEWS2 is not re-scored: its readings have gone downstream already.
+/// Feeds the readings of a hold found real to the SpO2 threshold and SatSeconds rules, in order,
+/// so each rule's condition delay (or integral) runs from the first held reading that met it (not
+/// from the hold's end). Nothing is raised for the past: the reading that ends the hold raises, at
+/// max(hold end, onset + delay). NEWS2 is not re-scored: its readings have gone downstream already.
 fn pend_held_spo2(p: &mut Patient, rules: &[CompiledRule], held: &[(i64, i32)]) {
+    for &(t, x) in held {
+        update_sat(p, rules, t, f64::from(x));
+        for (i, sat) in &p.sat {
+            if let Some(s) = SatSettings::of(&rules[*i].rule.trigger) {
+                p.alarms[*i].pend(t, sat.evidence(&s));
+            }
+        }
+    }
+    for (i, _) in &p.sat {
+        if p.alarms[*i] != Alarm::Idle {
+            p.busy |= busy_bit(*i);
+        }
+    }
     for (i, rule) in rules.iter().enumerate() {
         if !rule.enabled
             || !matches!(
@@ -590,6 +623,27 @@ fn plausible_values(v: &Vitals, faults: &[Implausible]) -> [Option<f64>; 7] {
         vals[Vital::Diastolic as usize] = None;
     }
     vals
+}
+
+/// Adds one SpO2 reading at `now` (patient clock) to every SatSeconds integral of the patient.
+fn update_sat(p: &mut Patient, rules: &[CompiledRule], now: i64, spo2: f64) {
+    for (i, sat) in &mut p.sat {
+        if let Some(s) = SatSettings::of(&rules[*i].rule.trigger) {
+            sat.update(&s, now, spo2);
+        }
+    }
+}
+
+/// What the reading just added to a SatSeconds integral says about its rule (None: the reading
+/// has no plausible SpO2, so no evidence).
+fn sat_evidence(
+    rule: &CompiledRule,
+    sat: &SatIntegral,
+    vals: &[Option<f64>; 7],
+) -> Option<(Evidence, Option<f64>)> {
+    let x = vals[Vital::Spo2 as usize]?;
+    let s = SatSettings::of(&rule.rule.trigger)?;
+    Some((sat.evidence(&s), Some(x)))
 }
 
 fn count(stats: &mut Stats, rule: usize, tr: Transition) {
@@ -664,6 +718,8 @@ pub(crate) fn evidence(
             },
             None,
         )),
+        // Judged on the patient's integral, which one reading cannot tell (`sat_evidence`).
+        Trigger::SatSeconds { .. } => None,
     }
 }
 
@@ -675,7 +731,11 @@ fn unalarmed_three(score: &Score, rules: &[CompiledRule], alarms: &[Alarm]) -> b
         rules.iter().zip(alarms).any(|(r, a)| {
             r.enabled
                 && a.is_active()
-                && matches!(r.rule.trigger, Trigger::Threshold { vital: w, .. } if w == vital)
+                && match r.rule.trigger {
+                    Trigger::Threshold { vital: w, .. } => w == vital,
+                    Trigger::SatSeconds { .. } => vital == Vital::Spo2,
+                    _ => false,
+                }
         })
     };
     score

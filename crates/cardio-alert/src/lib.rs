@@ -8,6 +8,7 @@ pub mod clock;
 pub mod engine;
 pub mod evaluate;
 pub mod rules_file;
+pub mod sat_seconds;
 pub mod stage;
 pub mod start_filter;
 pub mod summary;

@@ -444,6 +444,16 @@ fn numbers(r: &Rule) -> Vec<(String, f64)> {
             out.push(("clear.limit".to_owned(), clear.limit));
         }
         Trigger::DeviceSilent { after_s } => out.push(("after_s".to_owned(), *after_s)),
+        Trigger::SatSeconds {
+            limit,
+            sat_seconds,
+            excursion_window_s,
+            ..
+        } => {
+            out.push(("limit".to_owned(), *limit));
+            out.push(("sat_seconds".to_owned(), *sat_seconds));
+            out.push(("excursion_window_s".to_owned(), *excursion_window_s));
+        }
         Trigger::News2SingleThree
         | Trigger::News2Range { .. }
         | Trigger::SensorFault
@@ -479,6 +489,32 @@ fn check_rule(r: &Rule) -> anyhow::Result<()> {
                     r.name
                 );
             }
+        }
+    }
+    if let Trigger::SatSeconds {
+        limit,
+        sat_seconds,
+        excursion_window_s,
+        ..
+    } = r.trigger
+    {
+        if !(0.0..=100.0).contains(&limit) {
+            bail!(
+                "rule `{}`: limit must be an SpO2 of 0–100 %, not {limit}",
+                r.name
+            );
+        }
+        if sat_seconds <= 0.0 {
+            bail!(
+                "rule `{}`: sat_seconds must be > 0, not {sat_seconds}",
+                r.name
+            );
+        }
+        if excursion_window_s < 0.0 {
+            bail!(
+                "rule `{}`: excursion_window_s must be ≥ 0, not {excursion_window_s}",
+                r.name
+            );
         }
     }
     if r.name.is_empty() {

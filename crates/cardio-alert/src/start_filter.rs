@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use vitals_core::Vital;
 use vitals_core::news2::Score;
 use vitals_core::plausibility::Implausible;
 use vitals_core::rules::{Condition, Op, Trigger};
@@ -13,7 +14,7 @@ use crate::rules_file::RuleSet;
 /// What can start an alarm of one rule set, gathered so that a reading can be let through without
 /// visiting every rule: per vital, the widest "below" and "above" alarm condition of the enabled
 /// threshold rules (conditions of one direction are nested half-lines, so a value that meets any
-/// of them meets the widest), the lowest NEWS2 band, and whether any rule watches for a single
+/// of them meets the widest; a SatSeconds rule counts as "SpO2 below its limit"), the lowest NEWS2 band, and whether any rule watches for a single
 /// NEWS2 parameter of 3, for a sensor fault or for a clock step.
 #[derive(Debug)]
 pub(crate) struct StartFilter {
@@ -43,8 +44,20 @@ impl StartFilter {
         // whether it is included.
         let reach = |c: &Condition| (c.limit, matches!(c.op, Op::Le | Op::Ge));
         for rule in set.rules.iter().filter(|r| r.enabled) {
+            // A SatSeconds rule can start only on a reading below its limit (one at or above it
+            // only resets the integral, which the engine does before the rules are visited).
+            let start = match rule.rule.trigger {
+                Trigger::Threshold { vital, when, .. } => Some((vital, when)),
+                Trigger::SatSeconds { limit, .. } => {
+                    Some((Vital::Spo2, Condition::new(Op::Lt, limit)))
+                }
+                _ => None,
+            };
             match rule.rule.trigger {
-                Trigger::Threshold { vital, when, .. } => {
+                Trigger::Threshold { .. } | Trigger::SatSeconds { .. } => {
+                    let Some((vital, when)) = start else {
+                        continue;
+                    };
                     let (slot, wider) = match when.op {
                         Op::Lt | Op::Le => (&mut q.below[vital as usize], Ordering::Greater),
                         Op::Gt | Op::Ge => (&mut q.above[vital as usize], Ordering::Less),

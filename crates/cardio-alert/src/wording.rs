@@ -10,6 +10,7 @@ use vitals_core::{Alert, AlertState, Priority, Timestamp, Vital, Vitals};
 
 use crate::alarm::Transition;
 use crate::rules_file::CompiledRule;
+use crate::sat_seconds::{SatIntegral, SatSettings};
 
 /// `PT-1003/spo2_low/2026-11-28T05:40:01.000Z`: the patient, the rule and the event time of the
 /// raise, so the same stream always gives the same id and no two episodes share one.
@@ -42,6 +43,7 @@ fn base_alert(
         state: AlertState::Raised,
         vital: match rule.rule.trigger {
             Trigger::Threshold { vital, .. } => Some(vital),
+            Trigger::SatSeconds { .. } => Some(Vital::Spo2),
             _ => None,
         },
         value: None,
@@ -74,6 +76,8 @@ pub(crate) struct Wording<'a> {
     pub rule: &'a CompiledRule,
     pub v: &'a Vitals,
     pub value: Option<f64>,
+    /// The patient's SatSeconds integral, for a `sat_seconds` rule.
+    pub sat: Option<&'a SatIntegral>,
     pub score: Option<&'a Score>,
     pub faults: &'a [Implausible],
     /// Stream time since the patient's previous reading.
@@ -158,6 +162,29 @@ impl Wording<'_> {
                     }
                 }
                 a.message = m;
+            }
+            Trigger::SatSeconds { limit, .. } => {
+                a.limit = Some(*limit);
+                let spo2 = format!("SpO2 {}%", number(Vital::Spo2, x));
+                let limit = number(Vital::Spo2, *limit);
+                a.message = match (tr, self.sat, SatSettings::of(&rule.trigger)) {
+                    (Transition::Cleared { active_ms, .. }, ..) => {
+                        format!(
+                            "{spo2} back at or above {limit}%: cleared after {}",
+                            duration(active_ms)
+                        )
+                    }
+                    (_, Some(sat), Some(s)) if sat.sum < s.sat_seconds => format!(
+                        "{spo2} below {limit}%: {} falls below it within {} (SatSeconds safety net)",
+                        sat.falls(),
+                        duration(s.window_ms)
+                    ),
+                    (_, Some(sat), Some(s)) => format!(
+                        "{spo2} below {limit}%: {:.0} SatSeconds reach the setting of {}",
+                        sat.sum, s.sat_seconds
+                    ),
+                    _ => format!("{spo2} below {limit}%: SatSeconds"),
+                };
             }
             Trigger::News2SingleThree => {
                 a.limit = Some(3.0);

@@ -704,3 +704,149 @@ fn a_device_silent_delay_starts_afresh_with_each_silence() {
         "silent from 99: condition at 129, raised 20 s later"
     );
 }
+
+/// The defaults plus a SatSeconds rule on SpO2 (limit 90 %, `setting` SatSeconds, the safety net
+/// at `excursions` falls in 60 s); `drop_pct` 0 turns the motion-artifact hold off.
+fn sat_seconds(setting: f64, excursions: u32, drop_pct: u32) -> Config {
+    let text = format!(
+        "[settings]\nspo2_artifact_drop_pct = {drop_pct}\n\
+         [[rules]]\nname = \"spo2_satseconds\"\nkind = \"physiological\"\npriority = \"medium\"\n\
+         trigger = \"sat_seconds\"\nlimit = 90\nsat_seconds = {setting}\nexcursions = {excursions}\n"
+    );
+    Config::build(&parse_rules_file(&text, false).unwrap()).unwrap()
+}
+
+#[test]
+fn sat_seconds_raises_for_a_deep_short_dip_that_the_plain_delay_lets_through() {
+    let mut f = Feed::new(sat_seconds(25.0, 3, 0));
+    f.run(0..10, |_| {});
+    f.run(10..14, |v| v.spo2_pct = Some(80));
+    f.run(14..60, |_| {});
+    // 10 points below 90 % each second: 10, 20, 30 ≥ 25 at the third reading.
+    assert_eq!(
+        f.events("spo2_satseconds"),
+        vec![
+            (AlertState::Raised, Priority::Medium, 12),
+            (AlertState::Cleared, Priority::Medium, 14)
+        ]
+    );
+    let a = f
+        .alerts
+        .iter()
+        .find(|a| a.rule == "spo2_satseconds")
+        .unwrap();
+    assert_eq!(
+        a.message,
+        "SpO2 80% below 90%: 30 SatSeconds reach the setting of 25"
+    );
+    assert_eq!((a.vital, a.limit), (Some(Vital::Spo2), Some(90.0)));
+    assert!(f.events("spo2_low").is_empty(), "4 s < the 15 s delay");
+}
+
+#[test]
+fn sat_seconds_ignores_a_shallow_long_dip_that_the_plain_delay_raises() {
+    let mut f = Feed::new(sat_seconds(25.0, 3, 0));
+    f.run(0..10, |_| {});
+    f.run(10..30, |v| v.spo2_pct = Some(89));
+    f.run(30..60, |_| {});
+    assert!(f.events("spo2_satseconds").is_empty(), "20 SatSeconds < 25");
+    assert_eq!(
+        f.events("spo2_low")[0],
+        (AlertState::Raised, Priority::Medium, 25)
+    );
+}
+
+#[test]
+fn sat_seconds_start_again_from_zero_when_spo2_is_back_at_the_limit() {
+    let mut f = Feed::new(sat_seconds(25.0, 3, 0));
+    f.run(0..10, |_| {});
+    f.run(10..25, |v| v.spo2_pct = Some(89));
+    f.run(25..26, |v| v.spo2_pct = Some(90));
+    f.run(26..41, |v| v.spo2_pct = Some(89));
+    f.run(41..60, |_| {});
+    // 15 + 15 would be 30 without the reset at 90 %.
+    assert!(f.events("spo2_satseconds").is_empty(), "{:?}", f.alerts);
+}
+
+#[test]
+fn sat_seconds_safety_net_raises_at_the_third_fall_within_60_s() {
+    let dips = |f: &mut Feed| {
+        f.run(0..10, |_| {});
+        for start in [10, 30, 50] {
+            f.run(start..start + 2, |v| v.spo2_pct = Some(88));
+            f.run(start + 2..start + 20, |_| {});
+        }
+    };
+    let mut f = Feed::new(sat_seconds(25.0, 3, 0));
+    dips(&mut f);
+    // 3 dips of 2 × 2 SatSeconds: the integral never nears 25.
+    assert_eq!(
+        f.events("spo2_satseconds"),
+        vec![
+            (AlertState::Raised, Priority::Medium, 50),
+            (AlertState::Cleared, Priority::Medium, 52)
+        ]
+    );
+    let a = f
+        .alerts
+        .iter()
+        .find(|a| a.rule == "spo2_satseconds")
+        .unwrap();
+    assert_eq!(
+        a.message,
+        "SpO2 88% below 90%: 3 falls below it within 1 min (SatSeconds safety net)"
+    );
+    let mut off = Feed::new(sat_seconds(25.0, 0, 0));
+    dips(&mut off);
+    assert!(
+        off.events("spo2_satseconds").is_empty(),
+        "excursions = 0: no safety net"
+    );
+}
+
+#[test]
+fn sat_seconds_count_a_held_fall_only_once_the_hold_ends_with_spo2_still_down() {
+    // A step fall to 86 % is held as motion artifact for 30 s; it stays down, so the held
+    // readings count from onset (4 SatSeconds a second: 28 ≥ 25 by the 7th) and the reading
+    // that ends the hold raises.
+    let mut f = Feed::new(sat_seconds(25.0, 3, 2));
+    f.run(0..10, |_| {});
+    f.run(10..100, |v| v.spo2_pct = Some(86));
+    assert_eq!(
+        f.events("spo2_satseconds"),
+        vec![(AlertState::Raised, Priority::Medium, 40)]
+    );
+    // A deep artifact that comes back within the hold never reaches the integral (160 if it did).
+    let mut g = Feed::new(sat_seconds(25.0, 3, 2));
+    g.run(0..10, |_| {});
+    g.run(10..18, |v| v.spo2_pct = Some(70));
+    g.run(18..60, |_| {});
+    assert!(g.alerts.is_empty(), "{:?}", g.alerts);
+}
+
+#[test]
+fn a_bad_sat_seconds_value_is_refused_naming_the_rule_and_the_field() {
+    let file = |field: &str, value: &str| {
+        let text =
+            "[[rules]]\nname = \"spo2_ss\"\nkind = \"physiological\"\npriority = \"medium\"\n\
+             trigger = \"sat_seconds\"\nlimit = 90\nsat_seconds = 25\n"
+                .replace(&format!("{field} = 90\n"), &format!("{field} = {value}\n"))
+                .replace(&format!("{field} = 25\n"), &format!("{field} = {value}\n"));
+        Config::build(&parse_rules_file(&text, false).unwrap())
+            .unwrap_err()
+            .to_string()
+    };
+    for (field, value, says) in [
+        ("sat_seconds", "-25", "must be > 0"),
+        ("sat_seconds", "nan", "finite"),
+        ("sat_seconds", "0", "must be > 0"),
+        ("limit", "nan", "finite"),
+        ("limit", "190", "0–100"),
+    ] {
+        let err = file(field, value);
+        assert!(
+            err.contains("`spo2_ss`") && err.contains(field) && err.contains(says),
+            "{field} = {value}: {err}"
+        );
+    }
+}

@@ -82,6 +82,33 @@ pub enum Trigger {
     /// between two of its readings: its `ts` no longer agree with the time the stream has seen
     /// pass. Clears when its clock agrees again.
     ClockSkew,
+    /// Nellcor SatSeconds on SpO2 (docs/spec.md §3.2, an option, not a default): while SpO2 is below
+    /// `limit`, each reading adds (`limit` − SpO2) × the seconds since the previous SpO2 reading;
+    /// the alarm sounds when the sum reaches `sat_seconds` (monitors offer 10, 25, 50 and 100), or
+    /// when SpO2 has fallen below `limit` `excursions` times within `excursion_window_s` (the
+    /// safety net: Nellcor 3 in 60 s). The sum starts again from 0, and the alarm clears, when
+    /// SpO2 is back at or above `limit`.
+    SatSeconds {
+        limit: f64,
+        sat_seconds: f64,
+        #[serde(default = "default_excursions")]
+        excursions: u32,
+        #[serde(default = "default_excursion_window_s")]
+        excursion_window_s: f64,
+    },
+}
+
+/// The SatSeconds safety net of Nellcor's oximeters: 3 falls below the limit …
+pub const SAT_SECONDS_EXCURSIONS: u32 = 3;
+/// … within 60 s.
+pub const SAT_SECONDS_EXCURSION_WINDOW_S: f64 = 60.0;
+
+fn default_excursions() -> u32 {
+    SAT_SECONDS_EXCURSIONS
+}
+
+fn default_excursion_window_s() -> f64 {
+    SAT_SECONDS_EXCURSION_WINDOW_S
 }
 
 /// Raise the priority while the condition worsens past a further limit, or persists.
