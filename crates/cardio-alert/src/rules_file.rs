@@ -546,6 +546,35 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_sat_seconds_example_loads_with_nellcors_safety_net() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/satseconds.toml");
+        let cfg = Config::load(&path, &Overrides::default()).unwrap();
+        let rules = cfg.rules();
+        let spo2: Vec<_> = rules.iter().filter(|r| r.rule.name == "spo2_low").collect();
+        assert_eq!(spo2.len(), 1, "replaces the built-in");
+        assert_eq!(
+            spo2[0].rule.trigger,
+            Trigger::SatSeconds {
+                limit: 90.0,
+                sat_seconds: 25.0,
+                excursions: 3,
+                excursion_window_s: 60.0
+            }
+        );
+        let text = "[[rules]]\nname = \"s\"\nkind = \"physiological\"\npriority = \"low\"\n\
+                    trigger = \"sat_seconds\"\nlimit = 88\nsat_seconds = 50\n";
+        let Trigger::SatSeconds {
+            excursions,
+            excursion_window_s,
+            ..
+        } = parse_rules_file(text, false).unwrap().rules[0].trigger
+        else {
+            panic!("not sat_seconds");
+        };
+        assert_eq!((excursions, excursion_window_s), (3, 60.0), "Nellcor's defaults");
+    }
+
+    #[test]
     fn json_rules_files_load_too() {
         let text = r#"{"disable":["battery_low"],"settings":{"carry_bp_s":600},
             "patients":{"PT-1":{"spo2_scale":"2"}}}"#;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Nellcor SatSeconds (the `sat_seconds` rule trigger) measured against the plain condition delay:
+# the same ward as bench/alert-eval.sh (cardio-sim with random deteriorations and realistic device
+# artifacts at a fixed seed, ground truth in a truth file), scored by `cardio-alert evaluate` with
+#   delay-15s      the defaults: spo2_low is SpO2 < 90 % held for 15 s (docs/spec.md §3.2)
+#   satsec-N       the defaults with spo2_low replaced by a sat_seconds rule of the same name (so the
+#                  evaluation counts it where it counts spo2_low): limit 90 %, N = 25, 50, 100
+#                  SatSeconds, Nellcor's safety net of 3 falls below 90 % within 60 s
+# Everything else (spo2_desat, the SpO2 motion-artifact hold, NEWS2) stays as in the defaults.
+#
+#   bench/satseconds.sh                       # 200 patients x 24 h, seed 42
+#   PATIENTS=50 HOURS=6 bench/satseconds.sh   # a quicker look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PATIENTS=${PATIENTS:-200}
+HOURS=${HOURS:-24}
+SEED=${SEED:-42}
+EVENTS_PER_DAY=${EVENTS_PER_DAY:-1}
+SETTINGS=${SETTINGS:-25 50 100}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build --release --locked -p cardio-sim -p cardio-alert --quiet
+BIN=$CARGO_TARGET_DIR/release
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+sim() {
+  "$BIN/cardio-sim" --patients "$PATIENTS" --duration "${HOURS}h" --speed max --seed "$SEED" \
+    --start 2026-11-28T00:00:00Z --events-per-day "$EVENTS_PER_DAY" --artifacts realistic "$@"
+}
+# Only the alert lines are kept: the stream itself is gigabytes.
+alerts_of() { # name, cardio-alert flags...
+  local name=$1; shift
+  sim --quiet | "$BIN/cardio-alert" --quiet --summary "$@" 2>"$WORK/$name.summary" |
+    { grep '^{"type":"alert"' || true; } >"$WORK/$name.jsonl"
+  echo "== $name: $(tail -n 1 "$WORK/$name.summary")" >&2
+}
+
+sim --quiet --truth "$WORK/truth.jsonl" >/dev/null
+alerts_of delay-15s
+variants=(delay-15s="$WORK/delay-15s.jsonl")
+for n in $SETTINGS; do
+  cat >"$WORK/satsec-$n.toml" <<TOML
+[[rules]]
+name = "spo2_low"
+kind = "physiological"
+priority = "medium"
+trigger = "sat_seconds"
+limit = 90
+sat_seconds = $n
+excursions = 3
+excursion_window_s = 60
+TOML
+  alerts_of "satsec-$n" --rules "$WORK/satsec-$n.toml"
+  variants+=(satsec-"$n"="$WORK/satsec-$n.jsonl")
+done
+
+echo "cardio-sim --patients $PATIENTS --duration ${HOURS}h --seed $SEED --events-per-day $EVENTS_PER_DAY --artifacts realistic"
+"$BIN/cardio-alert" evaluate --truth "$WORK/truth.jsonl" --hours "$HOURS" "${variants[@]}"
