@@ -571,7 +571,11 @@ mod tests {
         else {
             panic!("not sat_seconds");
         };
-        assert_eq!((excursions, excursion_window_s), (3, 60.0), "Nellcor's defaults");
+        assert_eq!(
+            (excursions, excursion_window_s),
+            (3, 60.0),
+            "Nellcor's defaults"
+        );
     }
 
     #[test]
