@@ -179,7 +179,7 @@ impl Physiology {
             dbp_x: OU_DBP.1 * rng.gauss(),
             spo2_shown: 0.0,
             spo2_alpha: 1.0 - (-model.dt_s / lag_s).exp(),
-            spo2_bias: rng.normal_clamped(0.0, 0.7, -2.0, 2.0),
+            spo2_bias: rng.normal_truncated(0.0, 0.7, -2.0, 2.0),
             nibp_every_s,
             next_nibp_ms: first_nibp,
             last_nibp_ms: start_ms,
