@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use common::{json_lines, mean, run, sd, vitals};
+use common::{json_lines, mean, run, sd, short_term_sd, vitals};
 use vitals_core::Vitals;
 
 /// A day of a 240-bed ward read every two minutes, with each patient's profile from the truth file.
@@ -306,15 +306,6 @@ fn by_patient(out: &std::process::Output) -> HashMap<String, Vec<Vitals>> {
     by
 }
 
-/// Spread (SD) of a series around its own centred 61-reading moving mean: the short-term
-/// variability left once the slow wander is taken out.
-fn short_term_sd(xs: &[f64]) -> f64 {
-    let residual: Vec<f64> = (30..xs.len().saturating_sub(30))
-        .map(|i| xs[i] - mean(&xs[i - 30..=i + 30]))
-        .collect();
-    sd(&residual)
-}
-
 /// AF with rapid ventricular response, read every second: the displayed HR is the mean rate over
 /// the last 12 R-R intervals, so it moves a few bpm a second (median |ΔHR| below 5 bpm; white
 /// noise per reading moved it 19), while the irregular rhythm still shows: the short-term spread
@@ -362,8 +353,8 @@ fn af_rvr_heart_rate_changes_smoothly_but_stays_irregular() {
         // Onset is 2 min: minutes 23–40 are the peak, before treatment.
         let peak = hr_in(23, 40);
         steps.extend(peak.windows(2).map(|w| (w[1] - w[0]).abs()));
-        af_sd.push(short_term_sd(&peak));
-        sinus_sd.push(short_term_sd(&hr_in(0, 19)));
+        af_sd.push(short_term_sd(&peak, 30));
+        sinus_sd.push(short_term_sd(&hr_in(0, 19), 30));
     }
     steps.sort_by(f64::total_cmp);
     let median_step = steps[steps.len() / 2];

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{START, json_lines, mean, run, vitals};
+use common::{START, json_lines, mean, run, short_term_sd, vitals};
 use serde_json::Value;
 use vitals_core::Vitals;
 use vitals_core::news2::{Observations, Spo2Scale, score};
@@ -289,10 +289,7 @@ fn each_scenario_moves_the_vitals_the_clinical_way() {
     // one-minute mean at least twice as much as the same patient's in sinus rhythm before.
     let short_term_spread = |rows: &[&Vitals]| {
         let xs: Vec<f64> = rows.iter().filter_map(|v| hr(v)).collect();
-        let residual: Vec<f64> = (6..xs.len() - 6)
-            .map(|i| xs[i] - mean(&xs[i - 6..=i + 6]))
-            .collect();
-        mean(&residual.iter().map(|x| x * x).collect::<Vec<_>>()).sqrt()
+        short_term_sd(&xs, 6)
     };
     let (af_spread, sinus_spread) = (
         short_term_spread(&af),
