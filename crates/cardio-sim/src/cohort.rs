@@ -77,7 +77,7 @@ pub struct Baseline {
     pub temperature_c: f64,
     pub systolic_mmhg: f64,
     pub diastolic_mmhg: f64,
-    /// Beat-to-beat irregularity of the displayed HR (SD, bpm): 0 in sinus rhythm.
+    /// Beat-to-beat irregularity: SD (bpm) of each beat's instantaneous rate; 0 in sinus rhythm.
     pub hr_irregularity_bpm: f64,
 }
 

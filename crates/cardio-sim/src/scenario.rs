@@ -119,7 +119,7 @@ pub struct Effects {
     pub temperature_c: f64,
     pub systolic_mmhg: f64,
     pub diastolic_mmhg: f64,
-    /// Beat-to-beat irregularity (SD, bpm) to show instead of the baseline's.
+    /// Beat-to-beat irregularity (SD of the instantaneous rate, bpm) instead of the baseline's.
     pub hr_irregularity_bpm: f64,
     pub on_oxygen: bool,
     pub consciousness: Consciousness,
