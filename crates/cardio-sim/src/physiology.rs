@@ -5,6 +5,14 @@
 //! swings about 0.5 °C a day, lowest 06–08 h and highest 18–20 h; HR at least 10 % lower at night;
 //! the displayed SpO2 lags the true value (averaging 4–16 s, finger slower than ear); NIBP cycles
 //! every 5–15 min.
+//!
+//! Two parts copy how a monitor computes its number rather than add noise to it. In atrial
+//! fibrillation each beat comes at an irregular interval and the displayed HR is the mean rate over
+//! the last [`HR_AVERAGE_BEATS`] R-R intervals, so the irregularity shows as a slow wander of the
+//! number, not a jump of 20 bpm from one second to the next. The oximeter's measurement noise is
+//! in the samples it averages, so the displayed SpO2 changes smoothly from second to second.
+
+use std::collections::VecDeque;
 
 use std::f64::consts::TAU;
 
@@ -32,7 +40,12 @@ const OU_DBP: (f64, f64) = (900.0, 4.0);
 /// Reading-to-reading noise (SD) of the displayed value: HR beat detection, RR from impedance.
 const WHITE_HR: f64 = 1.2;
 const WHITE_RR: f64 = 0.6;
-const WHITE_SPO2: f64 = 0.35;
+/// Noise (SD, %) of the saturation the oximeter measures, before its averaging: after a 4–16 s
+/// average 0.25–0.12 % is left on the display, which then changes smoothly from second to second
+/// (lag-1 autocorrelation above 0.9 at rest, as real 1 s oximeter output).
+const SPO2_MEASUREMENT_NOISE: f64 = 0.7;
+/// A bedside monitor displays HR as the mean rate over about the last 12 R-R intervals.
+pub const HR_AVERAGE_BEATS: usize = 12;
 /// NIBP measurement noise (SD), mmHg.
 const WHITE_SBP: f64 = 4.0;
 const WHITE_DBP: f64 = 3.0;
@@ -145,7 +158,7 @@ pub struct Physiology {
     temp_x: f64,
     sbp_x: f64,
     dbp_x: f64,
-    /// The oximeter's running average of the true saturation.
+    /// The oximeter's running average of the measured saturation.
     spo2_shown: f64,
     /// Weight of a new sample in that average: `1 − e^(−dt/lag)`.
     spo2_alpha: f64,
@@ -155,6 +168,11 @@ pub struct Physiology {
     pub nibp_every_s: u16,
     pub next_nibp_ms: i64,
     last_nibp_ms: i64,
+    /// In an irregular rhythm: the last [`HR_AVERAGE_BEATS`] R-R intervals (s), oldest first (empty
+    /// in sinus rhythm), the interval under way and the time (s) left of it at the last reading.
+    rr_intervals: VecDeque<f64>,
+    beat_rr_s: f64,
+    beat_left_s: f64,
 }
 
 impl Physiology {
@@ -179,10 +197,13 @@ impl Physiology {
             dbp_x: OU_DBP.1 * rng.gauss(),
             spo2_shown: 0.0,
             spo2_alpha: 1.0 - (-model.dt_s / lag_s).exp(),
-            spo2_bias: rng.normal_clamped(0.0, 0.7, -2.0, 2.0),
+            spo2_bias: rng.normal_truncated(0.0, 0.7, -2.0, 2.0),
             nibp_every_s,
             next_nibp_ms: first_nibp,
             last_nibp_ms: start_ms,
+            rr_intervals: VecDeque::with_capacity(HR_AVERAGE_BEATS + 1),
+            beat_rr_s: 0.0,
+            beat_left_s: 0.0,
         };
         p.spo2_shown = (baseline.spo2_pct + p.spo2_x).min(100.0);
         p
@@ -197,7 +218,7 @@ impl Physiology {
         fx: &Effects,
         rng: &mut SimRng,
     ) -> Reading {
-        let b = &self.baseline;
+        let b = self.baseline;
         self.hr_x = model.hr.step(self.hr_x, rng);
         self.rr_x = model.rr.step(self.rr_x, rng);
         self.spo2_x = model.spo2.step(self.spo2_x, rng);
@@ -208,11 +229,11 @@ impl Physiology {
         let temp = b.temperature_c + circ.temperature_c + fever_c;
 
         let irregular = fx.hr_irregularity_bpm.max(b.hr_irregularity_bpm);
-        let hr = b.heart_rate_bpm * circ.heart_rate_factor
+        let mean_hr = b.heart_rate_bpm * circ.heart_rate_factor
             + self.hr_x
             + fx.heart_rate_bpm
-            + FEVER_HR_BPM_PER_C * fever_c
-            + (WHITE_HR + irregular) * rng.gauss();
+            + FEVER_HR_BPM_PER_C * fever_c;
+        let hr = self.displayed_rate(mean_hr, irregular, model.dt_s, rng) + WHITE_HR * rng.gauss();
         let rr = b.respiratory_rate_bpm * circ.rr_factor
             + self.rr_x
             + fx.respiratory_rate_bpm
@@ -220,8 +241,9 @@ impl Physiology {
             + WHITE_RR * rng.gauss();
 
         let spo2_true = (b.spo2_pct + self.spo2_x + fx.spo2_pct).clamp(40.0, 100.0);
-        self.spo2_shown += self.spo2_alpha * (spo2_true - self.spo2_shown);
-        let spo2 = (self.spo2_shown + self.spo2_bias + WHITE_SPO2 * rng.gauss()).min(100.0);
+        let spo2_measured = spo2_true + SPO2_MEASUREMENT_NOISE * rng.gauss();
+        self.spo2_shown += self.spo2_alpha * (spo2_measured - self.spo2_shown);
+        let spo2 = (self.spo2_shown + self.spo2_bias).min(100.0);
 
         let (mut sbp, mut dbp) = (None, None);
         if t_ms >= self.next_nibp_ms {
@@ -256,6 +278,43 @@ impl Physiology {
             consciousness: fx.consciousness,
             battery_pct: None,
         }
+    }
+}
+
+impl Physiology {
+    /// The HR a monitor shows over the next `dt_s`. In sinus rhythm (`irregular` 0) the beats are
+    /// regular and the display is the underlying rate. In an irregular rhythm each beat's
+    /// instantaneous rate is `mean_hr` with SD `irregular`, and the display is the mean rate over
+    /// the last [`HR_AVERAGE_BEATS`] R-R intervals.
+    fn displayed_rate(&mut self, mean_hr: f64, irregular: f64, dt_s: f64, rng: &mut SimRng) -> f64 {
+        if irregular <= 0.0 {
+            self.rr_intervals.clear();
+            return mean_hr;
+        }
+        let mean_hr = mean_hr.max(25.0);
+        // An instantaneous rate of at least half the mean: no pause longer than two mean beats.
+        let beat = |rng: &mut SimRng| 60.0 / (mean_hr + irregular * rng.gauss()).max(mean_hr / 2.0);
+        if self.rr_intervals.is_empty() {
+            // Entering the rhythm: the monitor's window fills with beats of the new rhythm.
+            for _ in 0..HR_AVERAGE_BEATS {
+                let rr = beat(rng);
+                self.rr_intervals.push_back(rr);
+            }
+            self.beat_rr_s = beat(rng);
+            self.beat_left_s = self.beat_rr_s;
+        }
+        let mut left = dt_s;
+        while self.beat_left_s <= left {
+            left -= self.beat_left_s;
+            self.rr_intervals.push_back(self.beat_rr_s);
+            if self.rr_intervals.len() > HR_AVERAGE_BEATS {
+                self.rr_intervals.pop_front();
+            }
+            self.beat_rr_s = beat(rng);
+            self.beat_left_s = self.beat_rr_s;
+        }
+        self.beat_left_s -= left;
+        60.0 * self.rr_intervals.len() as f64 / self.rr_intervals.iter().sum::<f64>()
     }
 }
 

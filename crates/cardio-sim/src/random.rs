@@ -49,9 +49,18 @@ impl SimRng {
         (sum as f64 - IRWIN_HALL_4_MEAN) * IRWIN_HALL_4_INV_SD
     }
 
-    /// Normal with the given mean and SD, clamped to `[lo, hi]`.
-    pub fn normal_clamped(&mut self, mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
-        (mean + sd * self.gauss()).clamp(lo, hi)
+    /// Normal with the given mean and SD, truncated to `[lo, hi]` by drawing again until the value
+    /// falls inside. Clamping instead would put every out-of-range draw exactly on the bound (a
+    /// pile-up of identical patients at the limit); truncation leaves no point mass anywhere. After
+    /// 1000 misses (a range far in the tail) the value is uniform in the range, still without one.
+    pub fn normal_truncated(&mut self, mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
+        for _ in 0..1000 {
+            let x = mean + sd * self.gauss();
+            if (lo..=hi).contains(&x) {
+                return x;
+            }
+        }
+        self.range(lo, hi)
     }
 
     /// Waiting time (same unit as `1 / rate`) to the next event of a Poisson process.

@@ -119,7 +119,7 @@ pub struct Effects {
     pub temperature_c: f64,
     pub systolic_mmhg: f64,
     pub diastolic_mmhg: f64,
-    /// Beat-to-beat irregularity (SD, bpm) to show instead of the baseline's.
+    /// Beat-to-beat irregularity (SD of the instantaneous rate, bpm) instead of the baseline's.
     pub hr_irregularity_bpm: f64,
     pub on_oxygen: bool,
     pub consciousness: Consciousness,
@@ -330,8 +330,19 @@ impl Active {
                 // a low resting rate still reaches them; the relative rise applies where larger.
                 e.heart_rate_bpm = interpolate(BLEED_HR, loss)
                     .max(interpolate(BLEED_HR_AT_LEAST, loss) - base.heart_rate_bpm);
-                e.systolic_mmhg = interpolate(BLEED_SBP, loss);
-                e.diastolic_mmhg = interpolate(BLEED_DBP, loss);
+                if treated {
+                    // Haemostasis, fluids and blood restore the circulating volume first: the
+                    // pressures go straight back from the peak's to the patient's own systolic and
+                    // diastolic over the first half of the recovery (not back through the narrowed
+                    // pulse pressure of class II), while HR and RR settle over all of it.
+                    let peak = self.blood_loss(1.0);
+                    let bp_level = (2.0 * level - 1.0).max(0.0);
+                    e.systolic_mmhg = interpolate(BLEED_SBP, peak) * bp_level;
+                    e.diastolic_mmhg = interpolate(BLEED_DBP, peak) * bp_level;
+                } else {
+                    e.systolic_mmhg = interpolate(BLEED_SBP, loss);
+                    e.diastolic_mmhg = interpolate(BLEED_DBP, loss);
+                }
                 e.respiratory_rate_bpm = interpolate(BLEED_RR, loss)
                     .max(interpolate(BLEED_RR_AT_LEAST, loss) - base.respiratory_rate_bpm);
                 e.spo2_pct = -2.0 * x;

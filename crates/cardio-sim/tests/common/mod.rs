@@ -56,3 +56,12 @@ pub fn sd(xs: &[f64]) -> f64 {
     let m = mean(xs);
     (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
 }
+
+/// Spread (SD) of a series around its own centred moving mean over `half` readings either side:
+/// the short-term variability left once the slow wander is taken out.
+pub fn short_term_sd(xs: &[f64], half: usize) -> f64 {
+    let residual: Vec<f64> = (half..xs.len().saturating_sub(half))
+        .map(|i| xs[i] - mean(&xs[i - half..=i + half]))
+        .collect();
+    sd(&residual)
+}
