@@ -16,30 +16,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PATIENTS=${PATIENTS:-200}
-HOURS=${HOURS:-24}
-SEED=${SEED:-42}
-EVENTS_PER_DAY=${EVENTS_PER_DAY:-1}
+source bench/eval-ward.sh
 SETTINGS=${SETTINGS:-25 50 100}
 NONET=${NONET-25 100}   # empty: no variant without the safety net
 CLEAR_HOLD_S=${CLEAR_HOLD_S:-10}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked -p cardio-sim -p cardio-alert --quiet
-BIN=$CARGO_TARGET_DIR/release
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-
-sim() {
-  "$BIN/cardio-sim" --patients "$PATIENTS" --duration "${HOURS}h" --speed max --seed "$SEED" \
-    --start 2026-11-28T00:00:00Z --events-per-day "$EVENTS_PER_DAY" --artifacts realistic "$@"
-}
-# Only the alert lines are kept: the stream itself is gigabytes.
-alerts_of() { # name, cardio-alert flags...
-  local name=$1; shift
-  sim --quiet | "$BIN/cardio-alert" --quiet --summary "$@" 2>"$WORK/$name.summary" |
-    { grep '^{"type":"alert"' || true; } >"$WORK/$name.jsonl"
-  echo "== $name: $(tail -n 1 "$WORK/$name.summary")" >&2
-}
 
 sim --quiet --truth "$WORK/truth.jsonl" >/dev/null
 alerts_of delay-15s

@@ -3,28 +3,19 @@
 //! counter gone wild, absurd numbers in readings and rules files, and a flood of patient ids. None of
 //! them may silence an alarm, send a clinically false `cleared`, or lose a record.
 
+mod common;
+
 use std::process::{Command, Output};
+
+use common::calm_reading as reading;
 
 use cardio_alert::engine::Engine;
 use cardio_alert::rules_file::{Config, Overrides, RulesFile};
-use vitals_core::{Alert, AlertState, Timestamp, Vitals};
+use vitals_core::{Alert, AlertState, Vitals};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cardio-alert");
 const T0: i64 = 1_795_824_000_000; // 2026-11-28T00:00:00Z
 const HOUR: i64 = 3_600_000;
-
-/// A calm adult's reading, dated `ts_ms` by the device.
-fn reading(patient: &str, device: &str, ts_ms: i64, seq: u64, spo2: i32) -> Vitals {
-    let mut v = Vitals::empty(Timestamp(ts_ms), patient, device, seq);
-    v.heart_rate_bpm = Some(75);
-    v.spo2_pct = Some(spo2);
-    v.respiratory_rate_bpm = Some(16);
-    v.temperature_c = Some(36.8);
-    v.systolic_mmhg = Some(120);
-    v.diastolic_mmhg = Some(80);
-    v.battery_pct = Some(90);
-    v
-}
 
 /// SpO2 of a gradual desaturation to `floor` from second `from` (1 % a second, slower than the
 /// motion-artifact hold catches) that stays there until second `to`.

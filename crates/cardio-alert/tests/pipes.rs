@@ -1,23 +1,16 @@
 //! The real `cardio-alert` binary through real OS pipes: bad lines, pass-through, replay, `| head`,
 //! rules files and `--help`.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
-
-use vitals_core::{Timestamp, Vitals};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cardio-alert");
 const T0: i64 = 1_795_824_000_000;
 
 fn reading(patient: &str, s: i64, spo2: i32) -> String {
-    let mut v = Vitals::empty(Timestamp(T0 + s * 1000), patient, "D-1", s as u64);
-    v.heart_rate_bpm = Some(75);
-    v.spo2_pct = Some(spo2);
-    v.respiratory_rate_bpm = Some(16);
-    v.temperature_c = Some(36.8);
-    v.systolic_mmhg = Some(120);
-    v.diastolic_mmhg = Some(80);
-    v.battery_pct = Some(90);
+    let v = common::calm_reading(patient, "D-1", T0 + s * 1000, s as u64, spo2);
     serde_json::to_string(&v).unwrap()
 }
 
