@@ -71,6 +71,12 @@ impl Feed {
             .map(|a| (a.state, a.priority, (a.ts.millis() - T0) / 1000))
             .collect()
     }
+
+    /// The first alert event of `rule`.
+    fn first(&self, rule: &str) -> &Alert {
+        let found = self.alerts.iter().find(|a| a.rule == rule);
+        found.unwrap_or_else(|| panic!("no {rule} event in {:?}", self.alerts))
+    }
 }
 
 /// The defaults without the SpO2 motion-artifact hold, so that a step change of SpO2 counts at once
@@ -167,7 +173,7 @@ fn every_threshold_rule_raises_once_and_clears_once_for_a_longer_condition() {
 fn spo2_low_message_says_value_limit_and_time() {
     let mut f = Feed::new(Config::defaults());
     f.run(0..30, |v| v.spo2_pct = Some(86));
-    let a = f.alerts.iter().find(|a| a.rule == "spo2_low").unwrap();
+    let a = f.first("spo2_low");
     assert_eq!(a.message, "SpO2 86% below 90% for 15 s");
     assert_eq!(a.value, Some(86.0));
     assert_eq!(a.limit, Some(90.0));
@@ -422,7 +428,7 @@ fn a_sustained_step_fall_to_86_raises_spo2_low_within_30_s_of_onset() {
     assert!(ev[0].2 <= 10 + 30, "raised at {} s, onset at 10 s", ev[0].2);
     // The hold's 30 s counted toward the 15 s delay: raised when the hold ended, not 15 s later.
     assert_eq!(ev[0].2, 40);
-    let a = f.alerts.iter().find(|a| a.rule == "spo2_low").unwrap();
+    let a = f.first("spo2_low");
     assert_eq!(a.message, "SpO2 86% below 90% for 30 s");
     assert!(f.events("spo2_desat").is_empty());
 }
@@ -456,7 +462,7 @@ fn a_step_fall_below_85_raises_spo2_desat_with_its_condition_counted_from_onset(
         f.events("spo2_desat")[0],
         (AlertState::Raised, Priority::High, 40)
     );
-    let a = f.alerts.iter().find(|a| a.rule == "spo2_desat").unwrap();
+    let a = f.first("spo2_desat");
     assert_eq!(a.message, "SpO2 80% below 85% for 30 s");
     assert_eq!(f.events("spo2_low")[0].2, 40);
     assert_eq!(f.engine.stats.spo2_holds_real, 1);
@@ -515,7 +521,7 @@ fn an_implausible_value_is_a_sensor_fault_and_never_a_clinical_alarm() {
         f.news2[..20].iter().all(Option::is_none),
         "no NEWS2 from a fault"
     );
-    let a = f.alerts.iter().find(|a| a.rule == "sensor_fault").unwrap();
+    let a = f.first("sensor_fault");
     assert_eq!(a.vital, Some(Vital::HeartRate));
     assert!(a.message.contains("HR 350"), "{}", a.message);
 }
@@ -730,11 +736,7 @@ fn sat_seconds_raises_for_a_deep_short_dip_that_the_plain_delay_lets_through() {
             (AlertState::Cleared, Priority::Medium, 14)
         ]
     );
-    let a = f
-        .alerts
-        .iter()
-        .find(|a| a.rule == "spo2_satseconds")
-        .unwrap();
+    let a = f.first("spo2_satseconds");
     assert_eq!(
         a.message,
         "SpO2 80% below 90%: 30 SatSeconds reach the setting of 25"
@@ -787,11 +789,7 @@ fn sat_seconds_safety_net_raises_at_the_third_fall_within_60_s() {
             (AlertState::Cleared, Priority::Medium, 52)
         ]
     );
-    let a = f
-        .alerts
-        .iter()
-        .find(|a| a.rule == "spo2_satseconds")
-        .unwrap();
+    let a = f.first("spo2_satseconds");
     assert_eq!(
         a.message,
         "SpO2 88% below 90%: 3 falls below it within 1 min (SatSeconds safety net)"
