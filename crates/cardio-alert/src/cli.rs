@@ -109,9 +109,28 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "cardio-alert")]
     pub label: String,
 
-    /// An alert raised this long after a scenario ended still counts as detecting it, in seconds.
+    /// An alert raised this long after an episode (scenario, spontaneous event, artifact) ended
+    /// still belongs to it, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
     pub grace: f64,
+
+    /// An episode with no `end` line and no planned end (a scenario never treated within the run)
+    /// stops counting this long after its peak, in seconds, so that it cannot take in the
+    /// patient's alarms for the rest of the run. Episodes the run cut short end at their planned
+    /// end (onset + treated_after + recovery; a spontaneous event's duration).
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200.0)]
+    pub untreated_cap: f64,
+
+    /// The truth file of a ward without scenarios (`cardio-sim --events-per-day 0`, same unit and
+    /// artifacts), for the chance-hit rates: how often a window as long as each scenario's holds
+    /// a relevant alarm anyway. [default: the scored ward's own time outside every scenario]
+    #[arg(long, value_name = "FILE", requires = "chance")]
+    pub chance_truth: Option<PathBuf>,
+
+    /// The cardio-alert output over the --chance-truth ward for each variant, LABEL=FILE with the
+    /// LABEL of the ALERTS it goes with (FILE alone: --label's); one per variant.
+    #[arg(long, value_name = "LABEL=FILE", requires = "chance_truth")]
+    pub chance: Vec<String>,
 
     /// Also write the figures as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]

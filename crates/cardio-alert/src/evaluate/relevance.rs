@@ -1,5 +1,7 @@
-//! Which alarms count as detecting each scenario: the threshold alarms on the vitals its physiology
-//! moves (docs/spec.md §4), and NEWS2's, which aggregates them. Scenarios are vitals-core's
+//! Which alarms are about each episode of the truth file: the threshold alarms on the vitals its
+//! physiology moves (docs/spec.md §4), and NEWS2's, which aggregates them. For a scripted
+//! deterioration these alarms detect it; for a spontaneous event (or a recovery) they are true but
+//! not actionable; any other alarm raised during the episode is false. Scenarios are vitals-core's
 //! [`Scenario`] (the list cardio-sim scripts from), so a match over them covers every scenario;
 //! the rule names are checked by the tests below against vitals-core's default rule table.
 
@@ -32,16 +34,49 @@ pub fn rules_for(scenario: Scenario) -> &'static [&'static str] {
 }
 
 /// Whether episodes of `scenario` are scored for sensitivity. Recovery is not a deterioration:
-/// it is not scored, but alarms during it are not false either.
+/// it is not scored, and an alarm on the vitals it still moves is true but not actionable.
 pub fn scored(scenario: Scenario) -> bool {
     scenario != Scenario::Recovery
 }
+
+/// A recovery starts unwell (T +1 °C, HR +22, RR +6, SpO2 −3, SBP −12 at its start, on oxygen) and
+/// settles: alarms on those vitals during it are real, and nothing new to act on.
+const RECOVERY_RULES: [&str; 6] = [
+    "temp_high",
+    "hr_high",
+    "rr_high",
+    "spo2_low",
+    "spo2_desat",
+    "sbp_low",
+];
+
+/// The spontaneous events of the truth file (category `spontaneous`, docs/truth-format.md): real
+/// transients that are not a deterioration, and the threshold alarms each one sets off, besides
+/// [`NEWS2_RULES`].
+pub const SPONTANEOUS: [(&str, &[&str]); 4] = [
+    ("desaturation", &["spo2_low", "spo2_desat"]),
+    ("bradypnoea", &["rr_low"]),
+    ("tachycardia_run", &["hr_high", "hr_extreme_high"]),
+    ("mobilisation_hypotension", &["sbp_low"]),
+];
 
 /// Whether an alarm of `rule` counts as detecting an episode named `scenario` in the truth file (a
 /// name vitals-core does not know is detected by the NEWS2 alarms alone).
 pub fn relevant(scenario: &str, rule: &str) -> bool {
     NEWS2_RULES.contains(&rule)
-        || Scenario::from_name(scenario).is_some_and(|s| rules_for(s).contains(&rule))
+        || Scenario::from_name(scenario).is_some_and(|s| match s {
+            Scenario::Recovery => RECOVERY_RULES.contains(&rule),
+            s => rules_for(s).contains(&rule),
+        })
+}
+
+/// Whether an alarm of `rule` is about a spontaneous event named `name` (a name not in
+/// [`SPONTANEOUS`] is matched by the NEWS2 alarms alone).
+pub fn relevant_spontaneous(name: &str, rule: &str) -> bool {
+    NEWS2_RULES.contains(&rule)
+        || SPONTANEOUS
+            .iter()
+            .any(|(n, rules)| *n == name && rules.contains(&rule))
 }
 
 #[cfg(test)]
@@ -59,7 +94,9 @@ mod tests {
         let named = Scenario::ALL
             .into_iter()
             .flat_map(rules_for)
-            .chain(NEWS2_RULES.iter());
+            .chain(NEWS2_RULES.iter())
+            .chain(RECOVERY_RULES.iter())
+            .chain(SPONTANEOUS.iter().flat_map(|(_, rules)| rules.iter()));
         let mut checked = 0;
         for name in named {
             let rule = rules.iter().find(|r| r.name == *name);
@@ -85,7 +122,22 @@ mod tests {
             }
         }
         assert!(!scored(Scenario::Recovery));
+        assert!(relevant("recovery", "hr_high"));
+        assert!(!relevant("recovery", "hr_low"));
         assert!(relevant("no_such_scenario", "news2_urgent"));
         assert!(!relevant("no_such_scenario", "hr_high"));
+    }
+
+    /// Each spontaneous event is matched by the alarms on the vital it moves, not by others.
+    #[test]
+    fn spontaneous_events_are_matched_by_their_own_vitals_alarms() {
+        assert!(relevant_spontaneous("desaturation", "spo2_low"));
+        assert!(relevant_spontaneous("bradypnoea", "rr_low"));
+        assert!(relevant_spontaneous("tachycardia_run", "hr_extreme_high"));
+        assert!(relevant_spontaneous("mobilisation_hypotension", "sbp_low"));
+        assert!(relevant_spontaneous("desaturation", "news2_single_3"));
+        assert!(!relevant_spontaneous("desaturation", "hr_low"));
+        assert!(!relevant_spontaneous("tachycardia_run", "spo2_low"));
+        assert!(!relevant_spontaneous("no_such_event", "spo2_low"));
     }
 }

@@ -1,6 +1,7 @@
-//! The Markdown table that sets the scores of several rule variants side by side.
+//! The Markdown tables: for each rule variant, detection per scenario beside its chance-hit rate;
+//! then the alarm classes and the alarm burden of every variant side by side.
 
-use super::score::{Detection, Score};
+use super::score::{Chance, Detection, Score};
 use crate::wording::duration;
 
 fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
@@ -12,60 +13,58 @@ fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     Some(sorted[rank - 1])
 }
 
-/// The Markdown table of one or more variants side by side.
+fn share(d: usize, n: usize) -> String {
+    let pct = if n > 0 {
+        100.0 * d as f64 / n as f64
+    } else {
+        0.0
+    };
+    format!("{d}/{n} ({pct:.0} %)")
+}
+
+fn chance(c: &Chance) -> String {
+    c.rate()
+        .map_or("–".to_owned(), |p| format!("{:.0} %", 100.0 * p))
+}
+
+/// The detection table of one variant.
+fn detections(s: &Score, out: &mut String) {
+    out.push_str(&format!(
+        "### {}\n\n| scenario | episodes | detected | by chance | before the peak | by chance | \
+         median | p90 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        s.label
+    ));
+    let row = |out: &mut String, name: &str, d: &Detection| {
+        let mut times = d.delays_ms.clone();
+        times.sort_unstable();
+        let fmt = |v: Option<i64>| v.map_or("–".to_owned(), duration);
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+            d.episodes,
+            share(d.detected, d.episodes),
+            chance(&d.chance),
+            share(d.before_peak, d.episodes),
+            chance(&d.chance_before_peak),
+            fmt(percentile(&times, 0.5)),
+            fmt(percentile(&times, 0.9))
+        ));
+    };
+    let mut all = Detection::default();
+    for (name, d) in &s.scenarios {
+        row(out, name, d);
+        all.merge(d);
+    }
+    row(out, "**all deteriorations**", &all);
+    out.push('\n');
+}
+
+/// The Markdown tables of one or more variants.
 pub fn table(scores: &[Score]) -> String {
     let mut out = String::new();
-    let mut names: Vec<&String> = scores.iter().flat_map(|s| s.scenarios.keys()).collect();
-    names.sort();
-    names.dedup();
-    out.push_str("| scenario | episodes |");
     for s in scores {
-        out.push_str(&format!(
-            " {0}: detected | {0}: median | {0}: p90 |",
-            s.label
-        ));
+        detections(s, &mut out);
     }
-    out.push('\n');
-    out.push_str("|---|---:|");
-    for _ in scores {
-        out.push_str("---:|---:|---:|");
-    }
-    out.push('\n');
-    let row = |out: &mut String, name: &str, pick: &dyn Fn(&Score) -> Detection| {
-        let n = scores.first().map_or(0, |s| pick(s).0);
-        out.push_str(&format!("| {name} | {n} |"));
-        for s in scores {
-            let (n, d, mut times) = pick(s);
-            times.sort_unstable();
-            let pct = if n > 0 {
-                100.0 * d as f64 / n as f64
-            } else {
-                0.0
-            };
-            let fmt = |v: Option<i64>| v.map_or("–".to_owned(), duration);
-            out.push_str(&format!(
-                " {d}/{n} ({pct:.0} %) | {} | {} |",
-                fmt(percentile(&times, 0.5)),
-                fmt(percentile(&times, 0.9))
-            ));
-        }
-        out.push('\n');
-    };
-    for name in &names {
-        row(&mut out, name, &|s: &Score| {
-            s.scenarios.get(*name).cloned().unwrap_or_default()
-        });
-    }
-    row(&mut out, "**all deteriorations**", &|s: &Score| {
-        s.scenarios
-            .values()
-            .fold((0, 0, vec![]), |(n, d, mut t), (n2, d2, t2)| {
-                t.extend(t2);
-                (n + n2, d + d2, t)
-            })
-    });
-    out.push('\n');
-    out.push_str("| per patient-day |");
+    out.push_str("| alarms raised per patient-day |");
     for s in scores {
         out.push_str(&format!(" {} |", s.label));
     }
@@ -88,16 +87,37 @@ pub fn table(scores: &[Score]) -> String {
             "–".to_owned()
         }
     };
+    line(&mut out, "physiological", &|s| {
+        per_day(s.physiological_raised, s)
+    });
     line(
         &mut out,
-        "false physiological alarms (raised outside every scenario)",
+        "… detection (relevant, during a scripted deterioration)",
+        &|s| per_day(s.detection, s),
+    );
+    line(
+        &mut out,
+        "… true but not actionable (relevant, during a spontaneous event or a recovery)",
+        &|s| per_day(s.not_actionable, s),
+    );
+    line(
+        &mut out,
+        "… **false** (nothing real that the rule is about)",
         &|s| per_day(s.false_physiological, s),
+    );
+    line(&mut out, "…… of which during a device artifact", &|s| {
+        per_day(s.false_during_artifact, s)
+    });
+    line(
+        &mut out,
+        "…… of which during an episode, on a rule unrelated to it",
+        &|s| per_day(s.false_unrelated, s),
     );
     let mut rules: Vec<&String> = scores.iter().flat_map(|s| s.false_by_rule.keys()).collect();
     rules.sort();
     rules.dedup();
     for rule in rules {
-        line(&mut out, &format!("… of which {rule}"), &|s| {
+        line(&mut out, &format!("…… of which {rule}"), &|s| {
             per_day(s.false_by_rule.get(rule).copied().unwrap_or(0), s)
         });
     }
@@ -110,23 +130,21 @@ pub fn table(scores: &[Score]) -> String {
     for (profile, days) in profiles {
         line(
             &mut out,
-            &format!("… per {profile} patient-day ({days:.1} patient-days)"),
+            &format!("…… false per {profile} patient-day ({days:.1} patient-days)"),
             &|s| match s.false_by_profile.get(profile) {
                 Some(&(n, d)) if d > 0.0 => format!("{:.2}", n as f64 / d),
                 _ => "–".to_owned(),
             },
         );
     }
-    line(&mut out, "physiological alarms raised, all", &|s| {
-        per_day(s.physiological_raised, s)
-    });
-    line(&mut out, "technical alarms raised", &|s| {
-        per_day(s.technical_raised, s)
+    line(&mut out, "technical", &|s| per_day(s.technical_raised, s));
+    line(&mut out, "… during a device artifact", &|s| {
+        per_day(s.technical_matching_artifact, s)
     });
     line(
         &mut out,
-        "technical alarms during a device artifact",
-        &|s| per_day(s.technical_matching_artifact, s),
+        "**all alarms** (physiological + technical)",
+        &|s| per_day(s.physiological_raised + s.technical_raised, s),
     );
     out
 }

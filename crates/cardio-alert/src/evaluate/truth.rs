@@ -1,5 +1,5 @@
 //! What the evaluation reads: cardio-sim's truth file (docs/truth-format.md), as the episodes it
-//! scripted, and the alert records of a cardio-alert output.
+//! scripted or labelled, and the alert records of a cardio-alert output.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -23,28 +23,62 @@ struct TruthLine {
     detail: Option<serde_json::Value>,
 }
 
-/// One scripted deterioration (or artifact) episode.
+/// One episode of the truth file: a scripted deterioration (category `scenario`), a labelled
+/// spontaneous event (`spontaneous`) or a device artifact (`artifact`).
 #[derive(Debug, Clone)]
 pub struct Episode {
     pub name: String,
     pub patient_id: String,
     pub start: i64,
+    /// The `end` line's time; `None` when the simulator stopped first (or never ends it).
     pub end: Option<i64>,
     pub severity: Option<f64>,
     /// Planned time from first sign to the peak (the truth's `detail.onset_s`).
     pub onset_ms: Option<i64>,
+    /// The planned length from start to end, as far as the `start` line says it: onset, time at
+    /// the peak and recovery of a scenario that will be treated (`onset_s + treated_after_s +
+    /// recover_s`), or the `duration_s` of a spontaneous event or an artifact. `None` for a
+    /// scenario never treated within the run.
+    pub planned_ms: Option<i64>,
+}
+
+impl Episode {
+    /// Where the episode stops absorbing alarms: its `end` line; without one (the run stopped, or
+    /// the episode is never treated), its planned end, or `untreated_cap_ms` after the peak when
+    /// nothing says when it would end.
+    pub fn capped_end(&self, untreated_cap_ms: i64) -> i64 {
+        self.end.unwrap_or_else(|| {
+            self.start
+                + self
+                    .planned_ms
+                    .unwrap_or(self.onset_ms.unwrap_or(0) + untreated_cap_ms)
+        })
+    }
 }
 
 /// What the truth file says happened.
 #[derive(Debug, Default)]
 pub struct Truth {
     pub scenarios: Vec<Episode>,
+    pub spontaneous: Vec<Episode>,
     pub artifacts: Vec<Episode>,
     pub patients: usize,
     /// Each admitted patient's chronic profile (`general`, `athlete`, …: the admission's `name`).
     pub profiles: HashMap<String, String>,
+    /// Each admitted patient's admission time.
+    pub admitted: HashMap<String, i64>,
+    /// The units named by the admissions' `detail.unit`, in first-seen order (none before
+    /// cardio-sim had `--unit`).
+    pub units: Vec<String>,
     pub first_ts: i64,
     pub last_ts: i64,
+}
+
+fn detail_ms(detail: Option<&serde_json::Value>, field: &str) -> Option<i64> {
+    detail
+        .and_then(|d| d.get(field))
+        .and_then(serde_json::Value::as_f64)
+        .map(|s| (s * 1000.0).round() as i64)
 }
 
 impl Truth {
@@ -61,7 +95,8 @@ impl Truth {
             last_ts: i64::MIN,
             ..Truth::default()
         };
-        let mut open: HashMap<String, (bool, usize)> = HashMap::new();
+        // episode_id → (category, index in its list)
+        let mut open: HashMap<String, (String, usize)> = HashMap::new();
         for (i, line) in r.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
@@ -72,40 +107,45 @@ impl Truth {
             let ts = l.ts.millis();
             t.first_ts = t.first_ts.min(ts);
             t.last_ts = t.last_ts.max(ts);
-            let scenario = l.category == "scenario";
-            match (l.event.as_str(), l.category.as_str()) {
-                ("admit", _) => {
+            let detail = l.detail.as_ref();
+            match l.event.as_str() {
+                "admit" => {
                     t.patients += 1;
+                    if let Some(unit) = detail.and_then(|d| d.get("unit")).and_then(|u| u.as_str())
+                        && !t.units.iter().any(|u| u == unit)
+                    {
+                        t.units.push(unit.to_owned());
+                    }
+                    t.admitted.insert(l.patient_id.clone(), ts);
                     t.profiles.insert(l.patient_id, l.name);
                 }
-                ("start", "scenario" | "artifact") => {
-                    let list = if scenario {
-                        &mut t.scenarios
-                    } else {
-                        &mut t.artifacts
+                "start" => {
+                    let planned_ms = match l.category.as_str() {
+                        "scenario" => detail_ms(detail, "treated_after_s").map(|hold| {
+                            hold + detail_ms(detail, "onset_s").unwrap_or(0)
+                                + detail_ms(detail, "recover_s").unwrap_or(0)
+                        }),
+                        _ => detail_ms(detail, "duration_s"),
                     };
-                    open.insert(l.episode_id.clone(), (scenario, list.len()));
-                    list.push(Episode {
+                    let episode = Episode {
                         name: l.name,
                         patient_id: l.patient_id,
                         start: ts,
                         end: None,
                         severity: l.severity,
-                        onset_ms: l
-                            .detail
-                            .as_ref()
-                            .and_then(|d| d.get("onset_s"))
-                            .and_then(serde_json::Value::as_f64)
-                            .map(|s| (s * 1000.0) as i64),
-                    });
+                        onset_ms: detail_ms(detail, "onset_s"),
+                        planned_ms,
+                    };
+                    let Some(list) = t.list_mut(&l.category) else {
+                        continue;
+                    };
+                    open.insert(l.episode_id, (l.category, list.len()));
+                    list.push(episode);
                 }
-                ("end", _) => {
-                    if let Some((scenario, i)) = open.remove(&l.episode_id) {
-                        let list = if scenario {
-                            &mut t.scenarios
-                        } else {
-                            &mut t.artifacts
-                        };
+                "end" => {
+                    if let Some((category, i)) = open.remove(&l.episode_id)
+                        && let Some(list) = t.list_mut(&category)
+                    {
                         list[i].end = Some(ts);
                     }
                 }
@@ -116,12 +156,22 @@ impl Truth {
             t.patients = t
                 .scenarios
                 .iter()
+                .chain(&t.spontaneous)
                 .chain(&t.artifacts)
                 .map(|e| e.patient_id.as_str())
                 .collect::<std::collections::HashSet<_>>()
                 .len();
         }
         Ok(t)
+    }
+
+    fn list_mut(&mut self, category: &str) -> Option<&mut Vec<Episode>> {
+        match category {
+            "scenario" => Some(&mut self.scenarios),
+            "spontaneous" => Some(&mut self.spontaneous),
+            "artifact" => Some(&mut self.artifacts),
+            _ => None,
+        }
     }
 }
 

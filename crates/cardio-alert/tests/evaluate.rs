@@ -1,0 +1,347 @@
+//! The real `cardio-alert evaluate` binary over small hand-made truth and alert files: which class
+//! each alarm lands in, the cap on episodes that never end, the chance-hit rate and the burden row.
+//! Each file is a few lines written here, so the expected counts can be read off the lines.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cardio-alert");
+
+/// One truth line at hour `h` (decimal) of 2026-11-28.
+fn truth(h: f64, event: &str, category: &str, name: &str, id: &str, detail: &str) -> String {
+    format!(
+        r#"{{"type":"truth","ts":"{}","event":"{event}","category":"{category}","name":"{name}","episode_id":"{id}","patient_id":"PT-1","device_id":"D-1","phase":null,"severity":0.5,"detail":{detail}}}"#,
+        at(h)
+    )
+}
+
+fn at(h: f64) -> String {
+    let ms = (h * 3_600_000.0).round() as i64;
+    format!(
+        "2026-11-28T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// One raised alert at hour `h`, with the `settings_id` field the stream contract adds.
+fn alert(h: f64, rule: &str, kind: &str) -> String {
+    format!(
+        r#"{{"type":"alert","ts":"{}","patient_id":"PT-1","device_id":"D-1","alert_id":"x","rule":"{rule}","kind":"{kind}","priority":"medium","state":"raised","vital":null,"value":null,"limit":null,"news2":null,"message":"m","settings_id":null}}"#,
+        at(h)
+    )
+}
+
+fn admit(unit: &str) -> String {
+    truth(
+        0.0,
+        "admit",
+        "patient",
+        "general",
+        "P-1",
+        &format!(r#"{{"unit":"{unit}"}}"#),
+    )
+}
+
+/// Hour 23.9: the last truth line, so that the file spans the day.
+fn last_line() -> String {
+    truth(
+        23.9,
+        "start",
+        "artifact",
+        "network_loss",
+        "A-9",
+        r#"{"seq":1}"#,
+    ) + "\n"
+        + &truth(23.9, "end", "artifact", "network_loss", "A-9", "null")
+}
+
+fn write(dir: &Path, name: &str, lines: &[String]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+/// Runs `evaluate` and returns its output and the first variant's JSON figures.
+fn evaluate(dir: &Path, args: &[&str]) -> (Output, serde_json::Value) {
+    let json = dir.join("scores.json");
+    let out = Command::new(BIN)
+        .arg("evaluate")
+        .args(["--hours", "24", "--json", json.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (out, v[0].clone())
+}
+
+/// An alarm raised during a hypoxia on a rule that has nothing to do with it (hr_low) is false;
+/// before, any alarm in a scenario's window was left out of the false count.
+#[test]
+fn an_alarm_during_an_episode_on_an_unrelated_rule_is_false() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "truth.jsonl",
+        &[
+            admit("general"),
+            truth(
+                1.0,
+                "start",
+                "scenario",
+                "hypoxia",
+                "S-1",
+                r#"{"onset_s":240,"treated_after_s":600,"recover_s":300}"#,
+            ),
+            truth(1.5, "end", "scenario", "hypoxia", "S-1", "null"),
+            last_line(),
+        ],
+    );
+    let a = write(
+        dir.path(),
+        "a.jsonl",
+        &[
+            alert(1.05, "spo2_low", "physiological"),
+            alert(1.1, "hr_low", "physiological"),
+        ],
+    );
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, &a]);
+    assert_eq!(s["false_physiological"], 1, "{s}");
+    assert_eq!(s["detection"], 1);
+    assert_eq!(s["false_unrelated"], 1);
+    assert_eq!(s["false_by_rule"]["hr_low"], 1);
+}
+
+/// A sepsis never treated (no `end`, `treated_after_s` null) stops taking in alarms 2 h (the
+/// default cap) after its peak: an hr_high 8 h later is false, one in the peak is a detection.
+/// Before, the episode took in every alarm up to the truth file's last line.
+#[test]
+fn an_episode_that_never_ends_is_capped_after_its_peak() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "truth.jsonl",
+        &[
+            admit("general"),
+            truth(
+                1.0,
+                "start",
+                "scenario",
+                "sepsis",
+                "S-1",
+                r#"{"onset_s":3600,"treated_after_s":null,"recover_s":21600}"#,
+            ),
+            last_line(),
+        ],
+    );
+    let a = write(
+        dir.path(),
+        "a.jsonl",
+        &[
+            alert(2.5, "hr_high", "physiological"),
+            alert(10.0, "hr_high", "physiological"),
+        ],
+    );
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, &a]);
+    assert_eq!(s["false_physiological"], 1, "{s}");
+    assert_eq!(s["detection"], 1);
+    assert_eq!(s["false_unrelated"], 0);
+    // A longer cap takes the late alarm in again: the cap is what made it false.
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, "--untreated-cap", "36000", &a]);
+    assert_eq!(s["false_physiological"], 0, "{s}");
+}
+
+/// A labelled spontaneous desaturation makes an spo2_low during it true but not actionable, not a
+/// false alarm (before, the `spontaneous` category was not read and the alarm counted as false); a
+/// motion artifact's spo2_low stays false, counted as during an artifact; the three classes add up
+/// to the physiological alarms raised, and the burden row counts the technical alarm as well.
+#[test]
+fn alarms_fall_into_three_classes_and_the_burden_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "truth.jsonl",
+        &[
+            admit("surgical"),
+            truth(
+                1.0,
+                "start",
+                "scenario",
+                "af_rvr",
+                "S-1",
+                r#"{"onset_s":120,"treated_after_s":600,"recover_s":1800}"#,
+            ),
+            truth(1.75, "end", "scenario", "af_rvr", "S-1", "null"),
+            truth(
+                3.0,
+                "start",
+                "spontaneous",
+                "desaturation",
+                "E-0001",
+                r#"{"duration_s":120,"cause":"sleep","nadir_spo2_pct":84}"#,
+            ),
+            truth(
+                3.0 + 120.0 / 3600.0,
+                "end",
+                "spontaneous",
+                "desaturation",
+                "E-0001",
+                "null",
+            ),
+            truth(
+                5.0,
+                "start",
+                "artifact",
+                "motion",
+                "A-1",
+                r#"{"duration_s":20,"spo2_dip_pct":9}"#,
+            ),
+            truth(
+                5.0 + 20.0 / 3600.0,
+                "end",
+                "artifact",
+                "motion",
+                "A-1",
+                "null",
+            ),
+            last_line(),
+        ],
+    );
+    let a = write(
+        dir.path(),
+        "a.jsonl",
+        &[
+            alert(1.02, "hr_high", "physiological"),
+            alert(3.01, "spo2_low", "physiological"),
+            alert(5.001, "spo2_low", "physiological"),
+            alert(5.001, "device_silent", "technical"),
+        ],
+    );
+    let (out, s) = evaluate(dir.path(), &["--truth", &t, &format!("defaults={a}")]);
+    assert_eq!(s["physiological_raised"], 3);
+    assert_eq!(s["false_physiological"], 1, "{s}");
+    assert_eq!(s["detection"], 1);
+    assert_eq!(s["not_actionable"], 1);
+    assert_eq!(s["false_during_artifact"], 1);
+    assert_eq!(s["technical_raised"], 1);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(unit surgical)"), "{text}");
+    // One patient-day: 3 physiological + 1 technical.
+    assert!(
+        text.contains("| **all alarms** (physiological + technical) | 4.00 |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| … true but not actionable (relevant, during a spontaneous event or a recovery) | 1.00 |"),
+        "{text}"
+    );
+}
+
+/// The chance-hit rate on a ward without scenarios: its one patient has one spo2_low, at 12:00 of
+/// a 24 h day. The hypoxia's window is 1 h (55 min to its end plus the 5 min grace): a window that
+/// long holds the alarm for starts 11:00–12:00 out of 00:00–23:00, 1/23. Its clinical window (the
+/// 4 min onset): starts 11:56–12:00 out of 00:00–23:56.
+#[test]
+fn the_chance_hit_rate_is_measured_on_the_ward_without_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(
+        dir.path(),
+        "truth.jsonl",
+        &[
+            admit("general"),
+            truth(
+                1.0,
+                "start",
+                "scenario",
+                "hypoxia",
+                "S-1",
+                r#"{"onset_s":240,"treated_after_s":600,"recover_s":300}"#,
+            ),
+            // Ends 55 min after its start: with the 5 min grace a 1 h window.
+            truth(
+                1.0 + 55.0 / 60.0,
+                "end",
+                "scenario",
+                "hypoxia",
+                "S-1",
+                "null",
+            ),
+            last_line(),
+        ],
+    );
+    let a = write(
+        dir.path(),
+        "a.jsonl",
+        &[alert(1.05, "spo2_low", "physiological")],
+    );
+    let calm = write(dir.path(), "calm.jsonl", &[admit("general"), last_line()]);
+    let calm_a = write(
+        dir.path(),
+        "calm-a.jsonl",
+        &[
+            alert(12.0, "spo2_low", "physiological"),
+            // Not about hypoxia: no chance hit.
+            alert(6.0, "hr_low", "physiological"),
+        ],
+    );
+    let (out, s) = evaluate(
+        dir.path(),
+        &[
+            "--truth",
+            &t,
+            "--chance-truth",
+            &calm,
+            "--chance",
+            &format!("defaults={calm_a}"),
+            &format!("defaults={a}"),
+        ],
+    );
+    let h = &s["scenarios"]["hypoxia"];
+    assert_eq!(h["detected"], 1);
+    assert_eq!(h["before_peak"], 1);
+    let rate = |c: &serde_json::Value| c["sum"].as_f64().unwrap() / c["episodes"].as_f64().unwrap();
+    assert!((rate(&h["chance"]) - 1.0 / 23.0).abs() < 1e-6, "{h}");
+    assert!(
+        (rate(&h["chance_before_peak"]) - 4.0 / (24.0 * 60.0 - 4.0)).abs() < 1e-6,
+        "{h}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("| hypoxia | 1 | 1/1 (100 %) | 4 % | 1/1 (100 %) | 0 % | 3 min | 3 min |"),
+        "{text}"
+    );
+}
+
+/// A --chance file whose label names no scored variant is refused, naming the label; --chance
+/// without --chance-truth is a usage error.
+#[test]
+fn chance_files_must_match_a_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = write(dir.path(), "truth.jsonl", &[admit("general"), last_line()]);
+    let a = write(dir.path(), "a.jsonl", &[]);
+    let out = Command::new(BIN)
+        .args(["evaluate", "--truth", &t, "--chance-truth", &t])
+        .args([
+            "--chance",
+            &format!("nodelays={a}"),
+            &format!("defaults={a}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nodelays"));
+    let out = Command::new(BIN)
+        .args(["evaluate", "--truth", &t, "--chance", &a, &a])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--chance-truth"));
+}
