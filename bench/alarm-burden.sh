@@ -12,8 +12,11 @@
 #   individualised   the defaults with per-patient limits: the stream's own `settings` records when
 #                    cardio-sim writes them (unit profile and nurse changes, applied by cardio-alert
 #                    as they arrive), else the admission limits of `cardio-sim --admission-rules`
-#   satseconds       individualised, with spo2_low as Nellcor SatSeconds
-#                    (crates/cardio-alert/examples/satseconds.toml)
+#   satseconds       the defaults with spo2_low as Nellcor SatSeconds
+#                    (crates/cardio-alert/examples/satseconds.toml); `settings` taken out
+#   individualised+satseconds   both, when the stream carries `settings` records (a rules file
+#                    cannot give a sat_seconds rule a per-patient limit, so without them this
+#                    configuration would run COPD patients' SatSeconds at 90 %)
 # `cardio-alert evaluate` scores each against the truth (detection, true but not actionable, false;
 # chance hits on the calm ward); then a burden table sets the alarms per patient-day of each unit and
 # configuration beside the published ones, and a targets table checks: every deterioration detected
@@ -26,7 +29,6 @@ cd "$(dirname "$0")/.."
 
 source bench/eval-ward.sh
 SATSECONDS=crates/cardio-alert/examples/satseconds.toml
-VARIANTS=(naive defaults individualised satseconds)
 
 if "$BIN/cardio-sim" --help | grep -q -- '--unit'; then
   UNITS=${UNIT:-general medical surgical icu}
@@ -39,6 +41,8 @@ fi
 # Does the stream carry `settings` records (the alarm limits in force for each patient)?
 settings_in_stream=$("$BIN/cardio-sim" --patients 2 --duration 10s --speed max --seed 1 --quiet |
   grep -c '^{"type":"settings"' || true)
+VARIANTS=(naive defaults individualised satseconds)
+if [ "$settings_in_stream" -gt 0 ]; then VARIANTS+=(individualised+satseconds); fi
 
 without_settings() { grep -v '^{"type":"settings"' || true; }
 
@@ -55,7 +59,8 @@ fan_out() {
         naive) without_settings <"$dir/$prefix$v.fifo" | "$BIN/cardio-alert" --quiet --no-delays ;;
         defaults) without_settings <"$dir/$prefix$v.fifo" | "$BIN/cardio-alert" --quiet ;;
         individualised) "$BIN/cardio-alert" --quiet "${individual[@]}" <"$dir/$prefix$v.fifo" ;;
-        satseconds) "$BIN/cardio-alert" --quiet --rules "$dir/satseconds.toml" <"$dir/$prefix$v.fifo" ;;
+        satseconds) without_settings <"$dir/$prefix$v.fifo" | "$BIN/cardio-alert" --quiet --rules "$SATSECONDS" ;;
+        individualised+satseconds) "$BIN/cardio-alert" --quiet --rules "$SATSECONDS" <"$dir/$prefix$v.fifo" ;;
       esac | { grep '^{"type":"alert"' || true; } >"$dir/$prefix$v.jsonl"
     ) &
     pids+=($!)
@@ -75,19 +80,13 @@ for unit in $UNITS; do
   set -- $(unit_flag "$unit")
   if [ "$settings_in_stream" -gt 0 ]; then
     individual=()
-    cp "$SATSECONDS" "$dir/satseconds.toml"
     limits="the stream's settings records"
   else
     # The admission limits depend only on the cohort (seed, patients, unit), not on the run's length.
     "$BIN/cardio-sim" --patients "$PATIENTS" --duration 10s --speed max --seed "$SEED" --quiet \
       --admission-rules "$dir/admission.toml" "$@" >/dev/null
     individual=(--rules "$dir/admission.toml")
-    # A rules file cannot give a sat_seconds rule a per-patient limit: the COPD patients' own
-    # spo2_low limits are left out of this one (their spo2_desat and NEWS2 scale 2 stay).
-    { cat "$SATSECONDS"
-      awk '/^\[/ { skip = ($0 ~ /^\[patients\.[^]]*\.rules\.spo2_low\]/) } !skip' "$dir/admission.toml"
-    } >"$dir/satseconds.toml"
-    limits="cardio-sim --admission-rules (the stream carries no settings records; satseconds without the COPD spo2_low limits)"
+    limits="cardio-sim --admission-rules (the stream carries no settings records)"
   fi
   echo "== $unit: scoring the ward" >&2
   fan_out "$dir" "" --truth "$dir/truth.jsonl" "$@"

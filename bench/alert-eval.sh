@@ -9,8 +9,11 @@
 #                     patient's baseline, as written by `cardio-sim --admission-rules`: NEWS2 SpO2
 #                     scale 2 and a lower SpO2 target for COPD, and low HR / SBP limits at 80 %
 #                     (extreme HR: 70 %) of the resting value where that is below the default limit
-# and `cardio-alert evaluate` scores each: sensitivity per scenario, median and 90th-percentile time
-# from onset to the first relevant alarm, false physiological alarms per patient-day.
+# and `cardio-alert evaluate` scores each: sensitivity per scenario (also before the peak) beside
+# the chance that an equally long window of the ward's calm time holds a relevant alarm, median and
+# 90th-percentile time from onset to the first relevant alarm, and the raised alarms per patient-day
+# in three classes (detection, true but not actionable, false) with the technical ones and the total.
+# bench/alarm-burden.sh does the same per unit, with a ward without scenarios for the chance hits.
 #
 #   bench/alert-eval.sh                       # 200 patients x 24 h, seed 42
 #   PATIENTS=50 HOURS=6 bench/alert-eval.sh   # a quicker look

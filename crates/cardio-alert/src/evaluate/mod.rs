@@ -134,6 +134,22 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<u8> {
     )?;
     stdout.write_all(table(&scores).as_bytes())?;
     for s in &scores {
+        if !s.after_peak.is_empty() {
+            writeln!(
+                stdout,
+                "\n{}: {} detected only after the peak:",
+                s.label,
+                s.after_peak.len()
+            )?;
+        }
+        for (name, patient, ts, severity, delay) in &s.after_peak {
+            writeln!(
+                stdout,
+                "  {name} {patient} from {ts} severity {}: first relevant alarm after {}",
+                severity.map_or("–".to_owned(), |v| format!("{v:.2}")),
+                duration(*delay)
+            )?;
+        }
         if s.missed.is_empty() {
             continue;
         }
@@ -240,6 +256,7 @@ mod tests {
         let s = score(&truth, &alerts, "defaults", &windows(), 1.0);
         let h = &s.scenarios["hypoxia"];
         assert_eq!((h.detected, h.before_peak), (1, 0));
+        assert_eq!(s.after_peak[0].4, 600_000);
         assert_eq!(s.missed.len(), 1, "the sepsis");
     }
 }

@@ -120,6 +120,9 @@ pub struct Score {
     pub false_by_profile: BTreeMap<String, (usize, f64)>,
     /// Scenario episodes no relevant alarm caught: (scenario, patient, onset, severity).
     pub missed: Vec<(String, String, Timestamp, Option<f64>)>,
+    /// Scenario episodes caught only after their peak: (scenario, patient, onset, severity,
+    /// time from onset to the first relevant alarm in ms).
+    pub after_peak: Vec<(String, String, Timestamp, Option<f64>, i64)>,
     /// Episodes left out because the run ended before they reached their peak.
     pub censored: usize,
     pub technical_raised: usize,
@@ -228,6 +231,14 @@ pub fn score(
             entry.delays_ms.push(t - e.start);
             if e.onset_ms.is_none_or(|onset| t - e.start <= onset) {
                 entry.before_peak += 1;
+            } else {
+                s.after_peak.push((
+                    e.name.clone(),
+                    e.patient_id.clone(),
+                    Timestamp(e.start),
+                    e.severity,
+                    t - e.start,
+                ));
             }
         } else {
             s.missed.push((
