@@ -34,34 +34,44 @@ fn alert(h: f64, rule: &str, kind: &str) -> String {
     )
 }
 
-fn admit(unit: &str) -> String {
-    truth(
-        0.0,
-        "admit",
-        "patient",
-        "general",
-        "P-1",
-        &format!(r#"{{"unit":"{unit}"}}"#),
-    )
+/// The `start` line of an episode at hour `from` and, with `to`, its `end` line.
+fn episode(
+    category: &str,
+    name: &str,
+    id: &str,
+    (from, to): (f64, Option<f64>),
+    detail: &str,
+) -> Vec<String> {
+    let mut lines = vec![truth(from, "start", category, name, id, detail)];
+    lines.extend(to.map(|h| truth(h, "end", category, name, id, "null")));
+    lines
 }
 
-/// Hour 23.9: the last truth line, so that the file spans the day.
-fn last_line() -> String {
-    truth(
-        23.9,
-        "start",
-        "artifact",
-        "network_loss",
-        "A-9",
-        r#"{"seq":1}"#,
-    ) + "\n"
-        + &truth(23.9, "end", "artifact", "network_loss", "A-9", "null")
+fn admit(unit: &str) -> Vec<String> {
+    let detail = format!(r#"{{"unit":"{unit}"}}"#);
+    vec![truth(0.0, "admit", "patient", "general", "P-1", &detail)]
+}
+
+/// Hour 23.9: the last truth lines, so that the file spans the day.
+fn last_line() -> Vec<String> {
+    let seq = r#"{"seq":1}"#;
+    episode("artifact", "network_loss", "A-9", (23.9, Some(23.9)), seq)
 }
 
 fn write(dir: &Path, name: &str, lines: &[String]) -> String {
     let p = dir.join(name);
     std::fs::write(&p, lines.join("\n") + "\n").unwrap();
     p.to_str().unwrap().to_owned()
+}
+
+/// The truth file of one patient on `unit` with `episodes` over a day, and an alerts file:
+/// their paths.
+fn ward(dir: &Path, unit: &str, episodes: &[Vec<String>], alerts: &[String]) -> (String, String) {
+    let truth = [admit(unit), episodes.concat(), last_line()].concat();
+    (
+        write(dir, "truth.jsonl", &truth),
+        write(dir, "a.jsonl", alerts),
+    )
 }
 
 /// Runs `evaluate` and returns its output and the first variant's JSON figures.
@@ -88,26 +98,16 @@ fn evaluate(dir: &Path, args: &[&str]) -> (Output, serde_json::Value) {
 #[test]
 fn an_alarm_during_an_episode_on_an_unrelated_rule_is_false() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(
+    let (t, a) = ward(
         dir.path(),
-        "truth.jsonl",
-        &[
-            admit("general"),
-            truth(
-                1.0,
-                "start",
-                "scenario",
-                "hypoxia",
-                "S-1",
-                r#"{"onset_s":240,"treated_after_s":600,"recover_s":300}"#,
-            ),
-            truth(1.5, "end", "scenario", "hypoxia", "S-1", "null"),
-            last_line(),
-        ],
-    );
-    let a = write(
-        dir.path(),
-        "a.jsonl",
+        "general",
+        &[episode(
+            "scenario",
+            "hypoxia",
+            "S-1",
+            (1.0, Some(1.5)),
+            r#"{"onset_s":240,"treated_after_s":600,"recover_s":300}"#,
+        )],
         &[
             alert(1.05, "spo2_low", "physiological"),
             alert(1.1, "hr_low", "physiological"),
@@ -126,25 +126,16 @@ fn an_alarm_during_an_episode_on_an_unrelated_rule_is_false() {
 #[test]
 fn an_episode_that_never_ends_is_capped_after_its_peak() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(
+    let (t, a) = ward(
         dir.path(),
-        "truth.jsonl",
-        &[
-            admit("general"),
-            truth(
-                1.0,
-                "start",
-                "scenario",
-                "sepsis",
-                "S-1",
-                r#"{"onset_s":3600,"treated_after_s":null,"recover_s":21600}"#,
-            ),
-            last_line(),
-        ],
-    );
-    let a = write(
-        dir.path(),
-        "a.jsonl",
+        "general",
+        &[episode(
+            "scenario",
+            "sepsis",
+            "S-1",
+            (1.0, None),
+            r#"{"onset_s":3600,"treated_after_s":null,"recover_s":21600}"#,
+        )],
         &[
             alert(2.5, "hr_high", "physiological"),
             alert(10.0, "hr_high", "physiological"),
@@ -166,58 +157,32 @@ fn an_episode_that_never_ends_is_capped_after_its_peak() {
 #[test]
 fn alarms_fall_into_three_classes_and_the_burden_counts_them_all() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(
+    let (t, a) = ward(
         dir.path(),
-        "truth.jsonl",
+        "surgical",
         &[
-            admit("surgical"),
-            truth(
-                1.0,
-                "start",
+            episode(
                 "scenario",
                 "af_rvr",
                 "S-1",
+                (1.0, Some(1.75)),
                 r#"{"onset_s":120,"treated_after_s":600,"recover_s":1800}"#,
             ),
-            truth(1.75, "end", "scenario", "af_rvr", "S-1", "null"),
-            truth(
-                3.0,
-                "start",
+            episode(
                 "spontaneous",
                 "desaturation",
                 "E-0001",
+                (3.0, Some(3.0 + 120.0 / 3600.0)),
                 r#"{"duration_s":120,"cause":"sleep","nadir_spo2_pct":84}"#,
             ),
-            truth(
-                3.0 + 120.0 / 3600.0,
-                "end",
-                "spontaneous",
-                "desaturation",
-                "E-0001",
-                "null",
-            ),
-            truth(
-                5.0,
-                "start",
+            episode(
                 "artifact",
                 "motion",
                 "A-1",
+                (5.0, Some(5.0 + 20.0 / 3600.0)),
                 r#"{"duration_s":20,"spo2_dip_pct":9}"#,
             ),
-            truth(
-                5.0 + 20.0 / 3600.0,
-                "end",
-                "artifact",
-                "motion",
-                "A-1",
-                "null",
-            ),
-            last_line(),
         ],
-    );
-    let a = write(
-        dir.path(),
-        "a.jsonl",
         &[
             alert(1.02, "hr_high", "physiological"),
             alert(3.01, "spo2_low", "physiological"),
@@ -252,37 +217,26 @@ fn alarms_fall_into_three_classes_and_the_burden_counts_them_all() {
 #[test]
 fn the_chance_hit_rate_is_measured_on_the_ward_without_scenarios() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(
+    let (t, a) = ward(
         dir.path(),
-        "truth.jsonl",
+        "general",
         &[
-            admit("general"),
-            truth(
-                1.0,
-                "start",
+            // Ends 55 min after its start: with the 5 min grace a 1 h window.
+            episode(
                 "scenario",
                 "hypoxia",
                 "S-1",
+                (1.0, Some(1.0 + 55.0 / 60.0)),
                 r#"{"onset_s":240,"treated_after_s":600,"recover_s":300}"#,
             ),
-            // Ends 55 min after its start: with the 5 min grace a 1 h window.
-            truth(
-                1.0 + 55.0 / 60.0,
-                "end",
-                "scenario",
-                "hypoxia",
-                "S-1",
-                "null",
-            ),
-            last_line(),
         ],
-    );
-    let a = write(
-        dir.path(),
-        "a.jsonl",
         &[alert(1.05, "spo2_low", "physiological")],
     );
-    let calm = write(dir.path(), "calm.jsonl", &[admit("general"), last_line()]);
+    let calm = write(
+        dir.path(),
+        "calm.jsonl",
+        &[admit("general"), last_line()].concat(),
+    );
     let calm_a = write(
         dir.path(),
         "calm-a.jsonl",
@@ -325,8 +279,7 @@ fn the_chance_hit_rate_is_measured_on_the_ward_without_scenarios() {
 #[test]
 fn chance_files_must_match_a_variant() {
     let dir = tempfile::tempdir().unwrap();
-    let t = write(dir.path(), "truth.jsonl", &[admit("general"), last_line()]);
-    let a = write(dir.path(), "a.jsonl", &[]);
+    let (t, a) = ward(dir.path(), "general", &[], &[]);
     let out = Command::new(BIN)
         .args(["evaluate", "--truth", &t, "--chance-truth", &t])
         .args([
