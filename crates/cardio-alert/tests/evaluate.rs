@@ -199,6 +199,7 @@ fn alarms_fall_into_three_classes_and_the_burden_counts_them_all() {
     assert_eq!(s["technical_raised"], 1);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("(unit surgical)"), "{text}");
+    assert!(out.stderr.is_empty(), "every name is known");
     // One patient-day: 3 physiological + 1 technical.
     assert!(
         text.contains("| **all alarms** (physiological + technical) | 4.00 |"),
@@ -275,11 +276,27 @@ fn the_chance_hit_rate_is_measured_on_the_ward_without_scenarios() {
 }
 
 /// A --chance file whose label names no scored variant is refused, naming the label; --chance
-/// without --chance-truth is a usage error.
+/// without --chance-truth is a usage error; an episode name the evaluation does not know is
+/// named on stderr.
 #[test]
-fn chance_files_must_match_a_variant() {
+fn chance_files_must_match_a_variant_and_unknown_names_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let (t, a) = ward(dir.path(), "general", &[], &[]);
+    // A spontaneous event the evaluation does not know is named on stderr, and scored.
+    let (t2, _) = ward(
+        dir.path(),
+        "general",
+        &[episode(
+            "spontaneous",
+            "hiccups",
+            "E-0001",
+            (2.0, Some(2.1)),
+            "null",
+        )],
+        &[],
+    );
+    let (out, _) = evaluate(dir.path(), &["--truth", &t2, &a]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`hiccups`"));
     let out = Command::new(BIN)
         .args(["evaluate", "--truth", &t, "--chance-truth", &t])
         .args([

@@ -52,11 +52,38 @@ fn monitored(truth: &Truth, hours: Option<f64>) -> (f64, i64) {
     (hours, truth.first_ts + (hours * 3_600_000.0) as i64)
 }
 
+/// The scenario and spontaneous-event names of the truth file that [`relevant`] and
+/// [`relevant_spontaneous`] do not know (a simulator newer than this evaluation, or a misspelling).
+fn unknown_names(truth: &Truth) -> Vec<&str> {
+    let mut names: Vec<&str> = truth
+        .scenarios
+        .iter()
+        .filter(|e| vitals_core::Scenario::from_name(&e.name).is_none())
+        .chain(
+            truth
+                .spontaneous
+                .iter()
+                .filter(|e| !SPONTANEOUS.iter().any(|(n, _)| *n == e.name)),
+        )
+        .map(|e| e.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// `cardio-alert evaluate`: prints the tables on stdout.
 pub fn run(a: &EvaluateArgs) -> anyhow::Result<u8> {
     let truth = Truth::read(&a.truth)?;
     if truth.patients == 0 {
         bail!("truth file {} names no patient", a.truth.display());
+    }
+    for name in unknown_names(&truth) {
+        eprintln!(
+            "cardio-alert evaluate: truth file {}: episode name `{name}` is not one the evaluation \
+             knows; only NEWS2 alarms count as about it",
+            a.truth.display()
+        );
     }
     let (hours, end_ms) = monitored(&truth, a.hours);
     let patient_days = truth.patients as f64 * hours / 24.0;
