@@ -405,48 +405,32 @@ pub struct Log {
     pub changes: Vec<Change>,
 }
 
-/// One patient's spontaneous events.
+/// One patient's spontaneous events: nothing on the general ward, and on the heap otherwise, so
+/// a bed stays small (a ward of 100,000 patients fits in a few tens of megabytes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Events {
+pub struct Events(Option<Box<State>>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct State {
     proneness: f32,
-    /// Time of the next candidate start; `i64::MAX` on a unit without events.
+    /// Time of the next candidate start.
     next_ms: i64,
-    active: Option<Box<Episode>>,
+    active: Option<Episode>,
 }
 
 impl Events {
     /// The events of a patient of `unit`; on the general ward, none (and no random draws).
     pub fn new(unit: Unit, who: &Demographics, start_ms: i64, rng: &mut SimRng) -> Self {
-        let mut events = Events {
-            proneness: 0.0,
-            next_ms: i64::MAX,
+        if specs(unit).is_empty() {
+            return Events(None);
+        }
+        let mut state = State {
+            proneness: proneness(unit, who, rng),
+            next_ms: 0,
             active: None,
         };
-        if !specs(unit).is_empty() {
-            events.proneness = proneness(unit, who, rng);
-            events.next_ms = start_ms + events.wait_ms(unit, rng);
-        }
-        events
-    }
-
-    /// Rate (per ms) of each spec while its daypart lasts, for this patient.
-    fn rate(&self, spec: &EventSpec) -> f64 {
-        let prone = if spec.by_proneness {
-            f64::from(self.proneness)
-        } else {
-            1.0
-        };
-        spec.per_day * prone * 24.0 / spec.daypart.hours() / DAY_MS
-    }
-
-    fn wait_ms(&self, unit: Unit, rng: &mut SimRng) -> i64 {
-        let total: f64 = specs(unit).iter().map(|s| self.rate(s)).sum();
-        let wait = rng.exponential(total);
-        if wait.is_finite() && wait < 1e15 {
-            wait.ceil() as i64
-        } else {
-            i64::MAX / 2
-        }
+        state.next_ms = start_ms + state.wait_ms(unit, rng);
+        Events(Some(Box::new(state)))
     }
 
     /// At event time `t_ms` (`hour`: the ward's local hour of day): ends the running event when its
@@ -464,23 +448,23 @@ impl Events {
         rng: &mut SimRng,
         log: &mut Log,
     ) {
-        if self.next_ms == i64::MAX && self.active.is_none() {
+        let Some(state) = &mut self.0 else {
             return;
-        }
-        if self.active.as_ref().is_some_and(|e| t_ms >= e.end_ms) {
-            let e = self.active.take().expect("checked");
+        };
+        if state.active.as_ref().is_some_and(|e| t_ms >= e.end_ms) {
+            let e = state.active.take().expect("checked");
             log.changes.push(Change::End {
                 kind: e.spec.kind,
                 episode: e.number,
             });
         }
-        if t_ms >= self.next_ms {
-            self.next_ms = t_ms + self.wait_ms(unit, rng);
+        if t_ms >= state.next_ms {
+            state.next_ms = t_ms + state.wait_ms(unit, rng);
             // Thinning: pick a spec in proportion to its rate while its daypart lasts; it starts
             // only if now is in that daypart (and nothing else is running).
-            let weights: Vec<f64> = specs(unit).iter().map(|s| self.rate(s)).collect();
+            let weights: Vec<f64> = specs(unit).iter().map(|s| state.rate(s)).collect();
             let spec = &specs(unit)[rng.weighted(&weights)];
-            if self.active.is_none() && spec.daypart.contains(hour) {
+            if state.active.is_none() && spec.daypart.contains(hour) {
                 log.episodes += 1;
                 let (episode, detail) = start(spec, log.episodes, t_ms, baseline, rng);
                 log.changes.push(Change::Start {
@@ -488,10 +472,10 @@ impl Events {
                     episode: log.episodes,
                     detail,
                 });
-                self.active = Some(Box::new(episode));
+                state.active = Some(episode);
             }
         }
-        if let Some(e) = &mut self.active {
+        if let Some(e) = &mut state.active {
             let level = e.level(t_ms);
             e.effects(t_ms, level, fx);
             if e.spec.kind == Spontaneous::MobilisationHypotension
@@ -501,6 +485,28 @@ impl Events {
                 e.cuff_taken = true;
                 *next_nibp_ms = (*next_nibp_ms).min(t_ms);
             }
+        }
+    }
+}
+
+impl State {
+    /// Rate (per ms) of a spec while its daypart lasts, for this patient.
+    fn rate(&self, spec: &EventSpec) -> f64 {
+        let prone = if spec.by_proneness {
+            f64::from(self.proneness)
+        } else {
+            1.0
+        };
+        spec.per_day * prone * 24.0 / spec.daypart.hours() / DAY_MS
+    }
+
+    fn wait_ms(&self, unit: Unit, rng: &mut SimRng) -> i64 {
+        let total: f64 = specs(unit).iter().map(|s| self.rate(s)).sum();
+        let wait = rng.exponential(total);
+        if wait.is_finite() && wait < 1e15 {
+            wait.ceil() as i64
+        } else {
+            i64::MAX / 2
         }
     }
 }
@@ -673,7 +679,7 @@ mod tests {
                 }
             }
         }
-        let per_day = f64::from(starts["sleep"]) / (days * patients) as f64;
+        let per_day = f64::from(starts["sleep"]) / (days as f64 * patients as f64);
         // 1 a day, less the candidates that fell while another event ran.
         assert!(
             (0.75..=1.05).contains(&per_day),

@@ -110,6 +110,10 @@ pub struct Percentiles {
     pub vital: &'static str,
     /// p5, p25, p50, p75, p95.
     pub p: [f64; 5],
+    /// How far (±, the vital's unit) each simulated percentile may sit from the real one: a fifth
+    /// to a third of the real interquartile range (HR 5 of 25 bpm, SBP 8 of 34 mmHg); one whole
+    /// per cent for SpO2, whose quartiles are 4 apart.
+    pub tolerance: f64,
     pub source: &'static str,
 }
 
@@ -123,31 +127,37 @@ pub const ICU_PERCENTILES: [Percentiles; 6] = [
     Percentiles {
         vital: "heart_rate_bpm",
         p: [58.0, 75.0, 87.0, 100.0, 120.0],
+        tolerance: 5.0,
         source: "MIMIC-III demo v1.4, 15,470 HR values",
     },
     Percentiles {
         vital: "spo2_pct",
         p: [92.0, 96.0, 98.0, 100.0, 100.0],
+        tolerance: 1.0,
         source: "MIMIC-III demo v1.4, 15,286 SpO2 values",
     },
     Percentiles {
         vital: "respiratory_rate_bpm",
         p: [11.0, 15.0, 20.0, 25.0, 32.0],
+        tolerance: 2.0,
         source: "MIMIC-III demo v1.4, 14,996 RR values",
     },
     Percentiles {
         vital: "temperature_c",
         p: [35.6, 36.3, 36.9, 37.5, 38.4],
+        tolerance: 0.3,
         source: "MIMIC-III demo v1.4, 4,662 temperature values",
     },
     Percentiles {
         vital: "systolic_mmhg",
         p: [84.0, 103.0, 118.0, 137.0, 167.0],
+        tolerance: 8.0,
         source: "eICU demo v2.0, 241,768 NIBP systolic values",
     },
     Percentiles {
         vital: "diastolic_mmhg",
         p: [43.0, 54.0, 63.0, 74.0, 94.0],
+        tolerance: 6.0,
         source: "eICU demo v2.0, 241,730 NIBP diastolic values",
     },
 ];
