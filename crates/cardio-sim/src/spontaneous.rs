@@ -99,6 +99,9 @@ pub struct EventSpec {
     /// 3 below the patient's baseline; bradypnoea: RR at the nadir, at least 3 below; tachycardia
     /// run: HR at the peak, at least 15 above; mobilisation hypotension: the fall of SBP (mmHg).
     pub extreme: (f64, f64),
+    /// How much further the extreme goes per e-fold of duration above the median (a long
+    /// desaturation is a deep one: hypoventilation that goes on lowers the saturation further).
+    pub deeper_when_longer: f64,
 }
 
 /// Sleep desaturation: a cluster of apnoeas read as one dip of a minute or a few, resaturating
@@ -118,6 +121,7 @@ const fn sleep_desaturation(
         onset_s: (20.0, 60.0),
         offset_s: (15.0, 40.0),
         extreme,
+        deeper_when_longer: 0.0,
     }
 }
 
@@ -141,6 +145,7 @@ const fn opioid_desaturation(
         onset_s: (300.0, 900.0),
         offset_s: (300.0, 1200.0),
         extreme,
+        deeper_when_longer: 0.0,
     }
 }
 
@@ -155,6 +160,7 @@ const fn bradypnoea(cause: Cause, per_day: f64) -> EventSpec {
         onset_s: (60.0, 240.0),
         offset_s: (60.0, 240.0),
         extreme: (5.5, 10.0),
+        deeper_when_longer: 0.0,
     }
 }
 
@@ -169,6 +175,7 @@ const fn tachycardia_run(cause: Cause, per_day: f64) -> EventSpec {
         onset_s: (30.0, 90.0),
         offset_s: (60.0, 240.0),
         extreme: (105.0, 140.0),
+        deeper_when_longer: 0.0,
     }
 }
 
@@ -183,6 +190,7 @@ const fn mobilisation_hypotension(per_day: f64) -> EventSpec {
         onset_s: (15.0, 45.0),
         offset_s: (60.0, 120.0),
         extreme: (20.0, 40.0),
+        deeper_when_longer: 0.0,
     }
 }
 
@@ -201,7 +209,12 @@ const SURGICAL: [EventSpec; 7] = [
 /// The medical ward's events, per patient-day: mostly sleep desaturation, deepest and commonest
 /// in COPD (Elvekjaer et al. 2020), little opioid; older patients drop their pressure on standing.
 const MEDICAL: [EventSpec; 6] = [
-    sleep_desaturation(2.0, (3.0, 0.9, 0.7, 40.0), (79.0, 88.0)),
+    // COPD patients' long desaturations are their deepest (Elvekjaer et al. 2020: 17 % under
+    // 80 % for more than 10 min).
+    EventSpec {
+        deeper_when_longer: 1.5,
+        ..sleep_desaturation(2.0, (3.0, 1.0, 0.7, 45.0), (80.5, 88.0))
+    },
     opioid_desaturation(0.05, (40.0, 0.8, 15.0, 300.0), (82.0, 89.0)),
     bradypnoea(Cause::Sleep, 0.5),
     tachycardia_run(Cause::Anxiety, 0.6),
@@ -311,7 +324,7 @@ pub fn proneness(unit: Unit, who: &Demographics, rng: &mut SimRng) -> f32 {
                 0.15
             }
         }
-        Unit::Medical if who.profile == Profile::Copd => 2.0,
+        Unit::Medical if who.profile == Profile::Copd => 1.5,
         Unit::Medical => {
             if rng.chance(0.2) {
                 1.5
@@ -534,7 +547,15 @@ fn start(
         onset_ms = ((onset_ms as f64 * scale) as i64).max(1);
         offset_ms = ((offset_ms as f64 * scale) as i64).max(1);
     }
-    let x = rng.range(spec.extreme.0, spec.extreme.1);
+    let longer = (duration_ms as f64 / (median * MIN_MS)).ln().max(0.0);
+    let x = rng.range(spec.extreme.0, spec.extreme.1)
+        + spec.deeper_when_longer
+            * longer
+            * if spec.kind == Spontaneous::Desaturation {
+                -1.0
+            } else {
+                1.0
+            };
     let r1 = |v: f64| (v * 10.0).round() / 10.0;
     let periodic = spec.kind == Spontaneous::Desaturation && spec.cause == Cause::Opioid;
     let (delta, extreme) = match spec.kind {
