@@ -8,6 +8,7 @@ use vitals_core::Timestamp;
 use vitals_core::status::EXIT_STATUS_HELP;
 
 use crate::clock::{Speed, parse_duration_ms, parse_speed};
+use crate::unit::Unit;
 
 /// The artifact rates `--artifacts` starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,6 +60,13 @@ pub struct Args {
     #[arg(long, value_name = "HOURS", default_value = "0", allow_negative_numbers = true,
           value_parser = parse_utc_offset_ms)]
     pub utc_offset: i64,
+
+    /// The kind of ward: general (healthy-adult baselines, no spontaneous events), or medical,
+    /// surgical or icu, whose patients' cohort, baselines and spontaneous events (desaturations,
+    /// bradypnoea, tachycardia runs, hypotension on getting up) are calibrated on real patients
+    /// (docs/cardio-sim.md).
+    #[arg(long, value_enum, default_value_t = Unit::General)]
+    pub unit: Unit,
 
     /// Seed of every random draw: the same seed and arguments give byte-identical output (and
     /// truth file). [default: drawn from the clock and shown in the summary]

@@ -89,14 +89,10 @@ pub struct Demographics {
     pub profile: Profile,
 }
 
-/// Draws one patient: the same `rng` state always gives the same patient.
+/// Draws one patient of the general ward: the same `rng` state always gives the same patient.
 pub fn draw(rng: &mut SimRng) -> (Demographics, Baseline) {
     let profile = Profile::ALL[rng.weighted(&Profile::WARD_MIX)];
-    let sex = if rng.chance(0.5) {
-        Sex::Female
-    } else {
-        Sex::Male
-    };
+    let sex = draw_sex(rng);
     let age = match profile {
         Profile::Athlete => rng.range(18.0, 40.0),
         Profile::Copd => rng.normal_truncated(70.0, 9.0, 45.0, 95.0),
@@ -105,6 +101,27 @@ pub fn draw(rng: &mut SimRng) -> (Demographics, Baseline) {
         }
         Profile::General => rng.normal_truncated(60.0, 17.0, 18.0, 97.0),
     };
+    draw_baseline(profile, sex, age, rng)
+}
+
+/// Female or male, even odds.
+pub fn draw_sex(rng: &mut SimRng) -> Sex {
+    if rng.chance(0.5) {
+        Sex::Female
+    } else {
+        Sex::Male
+    }
+}
+
+/// The resting baselines of a patient of this profile, sex and age (years, unrounded), drawn from
+/// docs/spec.md §4's healthy-adult figures and the profile's own; the units of [`crate::unit`]
+/// start from these too.
+pub fn draw_baseline(
+    profile: Profile,
+    sex: Sex,
+    age: f64,
+    rng: &mut SimRng,
+) -> (Demographics, Baseline) {
     let female = sex == Sex::Female;
 
     // Adult resting HR 60–100 (docs/spec.md §4); women run a few beats faster.

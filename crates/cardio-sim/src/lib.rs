@@ -2,8 +2,9 @@
 //!
 //! Each patient ([`cohort`]) has baselines drawn from docs/spec.md §4 and vital signs that move
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
-//! ([`scenario`], scripted in [`script`]); monitors misbehave on request ([`artifact`]) and so does
-//! the [`network`] behind them; the [`ward`] reads every monitor in turn, paced by the [`clock`],
+//! ([`scenario`], scripted in [`script`]); on a medical, surgical or ICU [`unit`] the patients
+//! also have the [`spontaneous`] events real patients have; monitors misbehave on request
+//! ([`artifact`]) and so does the [`network`] behind them; the [`ward`] reads every monitor in turn, paced by the [`clock`],
 //! and writes one `vitals` line per reading ([`output`]) and every change to the ground-truth file
 //! ([`truth`]).
 
@@ -18,7 +19,9 @@ pub mod physiology;
 pub mod random;
 pub mod scenario;
 pub mod script;
+pub mod spontaneous;
 pub mod truth;
+pub mod unit;
 pub mod ward;
 
 use std::io::Write;
@@ -30,6 +33,7 @@ use vitals_core::Timestamp;
 use vitals_core::status::EXIT_OK;
 
 pub use cli::{Args, ArtifactPreset};
+pub use unit::Unit;
 
 use crate::artifact::Rates;
 use crate::network::Network;
@@ -81,6 +85,7 @@ pub fn config(args: &Args) -> anyhow::Result<Config> {
             late_max_ms: args.net_late_max,
         },
         utc_offset_ms: args.utc_offset,
+        unit: args.unit,
     })
 }
 
@@ -142,9 +147,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         } else {
             String::new()
         };
+        let spontaneous = if args.unit == Unit::General {
+            String::new()
+        } else {
+            format!(
+                ", {} spontaneous events ({} unit)",
+                summary.spontaneous,
+                args.unit.as_str()
+            )
+        };
         writeln!(
             std::io::stderr(),
-            "cardio-sim: {} vitals records from {patients} patients{span}; seed {seed}; {} scenarios, {} artifact episodes{truth_note}{lag}",
+            "cardio-sim: {} vitals records from {patients} patients{span}; seed {seed}; {} scenarios, {} artifact episodes{spontaneous}{truth_note}{lag}",
             summary.records, summary.scenarios, summary.artifacts
         )
         .context("cannot write to stderr")?;

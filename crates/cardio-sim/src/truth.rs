@@ -1,5 +1,5 @@
 //! The ground truth (`--truth FILE`, format in docs/truth-format.md): one line per patient admission,
-//! scenario or artifact start, phase change and end, so an alerting system can be scored against
+//! scenario, artifact or spontaneous event start, phase change and end, so an alerting system can be scored against
 //! what really happened. The truth never enters the vitals stream.
 
 use std::fs::File;
@@ -31,6 +31,8 @@ pub enum Category {
     Patient,
     Scenario,
     Artifact,
+    /// Real physiology that is not a deterioration (crate::spontaneous).
+    Spontaneous,
 }
 
 /// One line of the truth file.
@@ -40,8 +42,8 @@ pub struct TruthEvent {
     pub event: Event,
     pub category: Category,
     pub name: &'static str,
-    /// Episode number; the id is `S-0001` for scenarios, `A-0001` for artifacts, `P-<patient>` for
-    /// admissions.
+    /// Episode number; the id is `S-0001` for scenarios, `A-0001` for artifacts, `E-0001` for
+    /// spontaneous events, `P-<patient>` for admissions.
     pub episode: u32,
     pub patient: u32,
     pub phase: Option<&'static str>,
@@ -70,6 +72,7 @@ impl TruthEvent {
         match self.category {
             Category::Scenario => format!("S-{:04}", self.episode),
             Category::Artifact => format!("A-{:04}", self.episode),
+            Category::Spontaneous => format!("E-{:04}", self.episode),
             Category::Patient => format!("P-{}", 1000 + u64::from(self.patient)),
         }
     }

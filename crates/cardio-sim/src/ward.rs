@@ -11,14 +11,16 @@ use vitals_core::{Scenario, Timestamp};
 
 use crate::artifact::{Artifacts, Battery, Change, Log, Outcome, Rates, Sample};
 use crate::clock::{Pacer, Speed};
-use crate::cohort::{self, Demographics};
+use crate::cohort::Demographics;
 use crate::network::{Link, Network};
 use crate::output::{TsCache, write_vitals};
 use crate::physiology::{Circadian, Model, Physiology, Reading};
 use crate::random::SimRng;
 use crate::scenario::{self, Active, Effects, Plan, Stage};
 use crate::script::Scripted;
+use crate::spontaneous::{self, Events};
 use crate::truth::{Category, Event, TruthEvent, TruthWriter};
+use crate::unit::Unit;
 
 /// Everything a run needs, resolved from the command line.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct Config {
     pub network: Network,
     /// The ward's local time minus UTC, ms: the circadian rhythm follows local time.
     pub utc_offset_ms: i64,
+    /// The kind of ward: who the patients are and their spontaneous events.
+    pub unit: Unit,
 }
 
 /// What a run did, for the summary on stderr.
@@ -47,6 +51,7 @@ pub struct Summary {
     pub max_lag_ms: f64,
     pub scenarios: u32,
     pub artifacts: u32,
+    pub spontaneous: u32,
     /// The run stopped at `Timestamp::LAST_ACCEPTED`, the last event time the pipeline accepts,
     /// before `--duration` or `--count` ended it.
     pub reached_last_time: bool,
@@ -61,6 +66,7 @@ struct Bed {
     scenario: Option<Active>,
     artifacts: Artifacts,
     battery: Battery,
+    spontaneous: Events,
     next_random_ms: i64,
     script_due_ms: i64,
     seq: u64,
@@ -77,6 +83,8 @@ pub struct Ward {
     scenario_episodes: u32,
     /// Artifact episodes so far and the changes of the current reading.
     artifacts: Log,
+    /// Spontaneous events so far and the changes of the current reading.
+    spontaneous: spontaneous::Log,
 }
 
 impl Ward {
@@ -87,11 +95,13 @@ impl Ward {
         let beds = (0..cfg.patients)
             .map(|i| {
                 let mut rng = SimRng::new(cfg.seed, u64::from(i));
-                let (who, baseline) = cohort::draw(&mut rng);
+                let (who, baseline) = cfg.unit.draw_patient(&mut rng);
                 let body = Physiology::new(baseline, &model, start, &mut rng);
                 let artifacts = Artifacts::new(&cfg.rates, start, &mut rng);
                 let battery = Battery::new(&mut rng);
                 let next_random_ms = next_event(start, random_rate_per_ms, &mut rng);
+                // Drawn last, and nothing on the general ward: its patients are what they were.
+                let spontaneous = Events::new(cfg.unit, &who, start, &mut rng);
                 Bed {
                     rng,
                     who,
@@ -99,6 +109,7 @@ impl Ward {
                     scenario: None,
                     artifacts,
                     battery,
+                    spontaneous,
                     next_random_ms,
                     script_due_ms: i64::MAX,
                     seq: 0,
@@ -112,6 +123,7 @@ impl Ward {
             random_rate_per_ms,
             scenario_episodes: 0,
             artifacts: Log::default(),
+            spontaneous: spontaneous::Log::default(),
             cfg,
         };
         for s in std::mem::take(&mut ward.cfg.script) {
@@ -245,6 +257,7 @@ impl Ward {
         summary.max_lag_ms = pacer.max_lag_ms();
         summary.scenarios = self.scenario_episodes;
         summary.artifacts = self.artifacts.episodes;
+        summary.spontaneous = self.spontaneous.episodes;
         Ok(summary)
     }
 
@@ -261,7 +274,7 @@ impl Ward {
         let t = ts.millis();
         let bed = &mut self.beds[i as usize];
         if first && truth.is_enabled() {
-            truth.write(&admission(i, ts, bed))?;
+            truth.write(&admission(i, ts, bed, self.cfg.unit))?;
         }
 
         if t >= bed.script_due_ms {
@@ -335,6 +348,23 @@ impl Ward {
             }
         }
 
+        self.spontaneous.changes.clear();
+        let hour =
+            Timestamp::from_millis(t + self.cfg.utc_offset_ms).millis_of_day() as f64 / 3_600_000.0;
+        bed.spontaneous.step(
+            self.cfg.unit,
+            t,
+            hour,
+            &bed.body.baseline,
+            &mut fx,
+            &mut bed.body.next_nibp_ms,
+            &mut bed.rng,
+            &mut self.spontaneous,
+        );
+        for c in &self.spontaneous.changes {
+            truth.write(&spontaneous_event(ts, i, c))?;
+        }
+
         let mut reading = bed.body.step(t, &self.model, circ, &fx, &mut bed.rng);
 
         self.artifacts.changes.clear();
@@ -392,7 +422,7 @@ fn next_event(t_ms: i64, rate_per_ms: f64, rng: &mut SimRng) -> i64 {
     }
 }
 
-fn admission(i: u32, ts: Timestamp, bed: &Bed) -> TruthEvent {
+fn admission(i: u32, ts: Timestamp, bed: &Bed, unit: Unit) -> TruthEvent {
     let b = &bed.body.baseline;
     let r1 = |v: f64| (v * 10.0).round() / 10.0;
     TruthEvent {
@@ -405,6 +435,7 @@ fn admission(i: u32, ts: Timestamp, bed: &Bed) -> TruthEvent {
         phase: None,
         severity: None,
         detail: Some(json!({
+            "unit": unit.as_str(),
             "age": bed.who.age,
             "sex": bed.who.sex.code(),
             "profile": bed.who.profile.name(),
@@ -419,6 +450,28 @@ fn admission(i: u32, ts: Timestamp, bed: &Bed) -> TruthEvent {
                 "diastolic_mmhg": r1(b.diastolic_mmhg),
             },
         })),
+    }
+}
+
+fn spontaneous_event(ts: Timestamp, patient: u32, c: &spontaneous::Change) -> TruthEvent {
+    let (event, kind, episode, detail) = match c {
+        spontaneous::Change::Start {
+            kind,
+            episode,
+            detail,
+        } => (Event::Start, kind, episode, Some(detail.clone())),
+        spontaneous::Change::End { kind, episode } => (Event::End, kind, episode, None),
+    };
+    TruthEvent {
+        ts,
+        event,
+        category: Category::Spontaneous,
+        name: kind.name(),
+        episode: *episode,
+        patient,
+        phase: None,
+        severity: None,
+        detail,
     }
 }
 
@@ -499,6 +552,7 @@ mod tests {
             rates: Rates::default(),
             network: Network::default(),
             utc_offset_ms: 0,
+            unit: Unit::General,
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("truth.jsonl");

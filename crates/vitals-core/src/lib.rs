@@ -19,5 +19,5 @@ pub use codec::{Line, LineReader, LineWriter, Record, RecordError, parse_record}
 pub use record::{
     Alert, AlertKind, AlertState, Consciousness, Priority, Rejected, Risk, Vital, Vitals,
 };
-pub use scenario::Scenario;
+pub use scenario::{Scenario, Spontaneous};
 pub use time::Timestamp;
