@@ -94,7 +94,13 @@ fn pump<R: Read, W: Write, E: Write>(
         } else {
             match line.text().and_then(vitals_core::parse_record) {
                 Ok(Record::Vitals(v)) => out.vitals(line.bytes, &v)?,
-                Ok(Record::Alert(_) | Record::Rejected(_) | Record::Other { .. }) => {
+                Ok(
+                    Record::Alert(_)
+                    | Record::Admission(_)
+                    | Record::Settings(_)
+                    | Record::Rejected(_)
+                    | Record::Other { .. },
+                ) => {
                     writer
                         .write_line(line.bytes)
                         .context("cannot write standard output")?;

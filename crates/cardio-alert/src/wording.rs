@@ -50,6 +50,7 @@ fn base_alert(
         limit: None,
         news2: None,
         message: String::new(),
+        settings_id: None,
     }
 }
 

@@ -152,10 +152,13 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
             },
             identity: Identity::Hash(r.content_hash()),
         }),
-        Ok(Record::Other { record_type }) => refuse(RecordError::Invalid {
-            record_type,
-            reason: "unknown record type: the lake files only vitals, alert and rejected".into(),
-        }),
+        Ok(other @ (Record::Admission(_) | Record::Settings(_) | Record::Other { .. })) => {
+            refuse(RecordError::Invalid {
+                record_type: other.type_name().to_owned(),
+                reason: "unknown record type: the lake files only vitals, alert and rejected"
+                    .into(),
+            })
+        }
         Err(e) => refuse(e),
     }
 }
