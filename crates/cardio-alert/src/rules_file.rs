@@ -167,7 +167,7 @@ pub struct CompiledRule {
 }
 
 impl CompiledRule {
-    fn new(rule: Rule, enabled: bool) -> Self {
+    pub(crate) fn new(rule: Rule, enabled: bool) -> Self {
         let timing = Timing::from_seconds(rule.delay_s, rule.clear_hold_s, rule.latch_s);
         let escalate_after_ms = rule
             .escalate
@@ -202,6 +202,11 @@ impl CompiledRule {
 pub struct RuleSet {
     pub rules: Vec<CompiledRule>,
     pub scale: Spo2Scale,
+    /// Per rule: the rules file sets it for this patient (`[patients.<id>.rules.<rule>]` or the
+    /// patient's `disable`), which wins over a `settings` record in the stream.
+    pub file_override: Vec<bool>,
+    /// The rules file sets this patient's `spo2_scale`, which wins over an `admission` record.
+    pub file_scale: bool,
 }
 
 /// Everything the engine needs to know before the first record.
@@ -285,6 +290,8 @@ impl Config {
                 .map(|r| CompiledRule::new(r.clone(), !file.disable.contains(&r.name)))
                 .collect(),
             scale: Spo2Scale::Scale1,
+            file_override: vec![false; rules.len()],
+            file_scale: false,
         };
         let mut sets = vec![base.clone()];
         let mut patient_sets = HashMap::new();
@@ -292,10 +299,16 @@ impl Config {
             let mut set = base.clone();
             if let Some(s) = &o.spo2_scale {
                 set.scale = s.scale().with_context(|| format!("patient {patient}"))?;
+                set.file_scale = true;
             }
             for name in &o.disable {
                 let r = find(&mut set, name).with_context(|| format!("patient {patient}"))?;
                 r.enabled = false;
+            }
+            for name in o.disable.iter().chain(o.rules.keys()) {
+                if let Some(i) = set.rules.iter().position(|r| &r.rule.name == name) {
+                    set.file_override[i] = true;
+                }
             }
             for (name, ro) in &o.rules {
                 let r = find(&mut set, name).with_context(|| format!("patient {patient}"))?;
