@@ -111,12 +111,7 @@ fn duckdb_and_pandas_give_one_patients_row_with_the_latest_admission_and_setting
         input.push(vitals(0, seq));
         input.push(vitals(1, seq));
     }
-    let mut bytes = Vec::new();
-    for l in &input {
-        bytes.extend_from_slice(l.as_bytes());
-        bytes.push(b'\n');
-    }
-    let o = run(&lake, &["--max-records", "3"], &bytes);
+    let o = run(&lake, &["--max-records", "3"], &ndjson(&input));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     let limits =

@@ -11,15 +11,6 @@ use std::path::Path;
 
 use common::*;
 
-fn joined(lines: &[String]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for l in lines {
-        out.extend_from_slice(l.as_bytes());
-        out.push(b'\n');
-    }
-    out
-}
-
 /// Two patients admitted, their unit profiles, a nurse's change the next day, and readings.
 fn ward() -> Vec<String> {
     let mut lines = vec![
@@ -54,7 +45,7 @@ fn check_report(lake: &Path) -> (Option<i32>, String) {
 fn admission_and_settings_are_filed_in_their_own_folders_by_event_date_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let o = run(&lake, &[], &joined(&ward()));
+    let o = run(&lake, &[], &ndjson(&ward()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         sorted(lake_lines(&lake, Table::Admission)),
@@ -90,7 +81,7 @@ fn admission_and_settings_are_filed_in_their_own_folders_by_event_date_byte_for_
 fn a_replay_of_admission_and_settings_adds_nothing_from_the_checkpoint_or_a_rescan() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let input = joined(&ward());
+    let input = ndjson(&ward());
     assert_eq!(run(&lake, &[], &input).status.code(), Some(0));
     let admitted = sorted(lake_lines(&lake, Table::Admission));
     let settled = sorted(lake_lines(&lake, Table::Settings));
@@ -116,7 +107,7 @@ fn an_identity_already_in_the_lake_with_other_bytes_is_quarantined_with_the_reas
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     assert_eq!(
-        run(&lake, &[], &joined(&[admission(0), settings(0, 1, 0, 50)]))
+        run(&lake, &[], &ndjson(&[admission(0), settings(0, 1, 0, 50)]))
             .status
             .code(),
         Some(0)
@@ -125,7 +116,7 @@ fn an_identity_already_in_the_lake_with_other_bytes_is_quarantined_with_the_reas
     // settings record that is new: in a later run (the marks come from the checkpoint) and again.
     let changed_settings = settings(0, 1, 0, 40);
     let moved = admission(0).replace("\"B-01\"", "\"B-09\"");
-    let input = joined(&[
+    let input = ndjson(&[
         changed_settings.clone(),
         moved.clone(),
         settings(0, 2, 60, 45),
@@ -168,7 +159,7 @@ fn an_identity_already_in_the_lake_with_other_bytes_is_quarantined_with_the_reas
     let o = run(
         &fresh,
         &[],
-        &joined(&[settings(1, 1, 0, 50), settings(1, 1, 0, 55)]),
+        &ndjson(&[settings(1, 1, 0, 50), settings(1, 1, 0, 55)]),
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(
@@ -198,7 +189,7 @@ fn admission_and_settings_with_wrong_field_types_are_refused_naming_the_line() {
         lines.push(g.clone());
         lines.push(b.clone());
     }
-    let o = run(&lake, &[], &joined(&lines));
+    let o = run(&lake, &[], &ndjson(&lines));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     for (i, b) in bad.iter().enumerate() {
@@ -231,7 +222,7 @@ fn check_and_compact_cover_the_admission_and_settings_folders() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     // One record a file, so each day's folders hold many small files.
-    let o = run(&lake, &["--max-records", "1"], &joined(&ward()));
+    let o = run(&lake, &["--max-records", "1"], &ndjson(&ward()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let before = (
         sorted(lake_lines(&lake, Table::Admission)),
@@ -259,7 +250,7 @@ fn check_and_compact_cover_the_admission_and_settings_folders() {
     assert_eq!(after, before, "the same records after compacting");
     assert_check_passes(&lake);
     // The writer's checkpoint still covers the merged files: a replay adds nothing.
-    let o = run(&lake, &[], &joined(&ward()));
+    let o = run(&lake, &[], &ndjson(&ward()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         sorted(lake_lines(&lake, Table::Settings)),
@@ -273,7 +264,7 @@ fn check_and_compact_cover_the_admission_and_settings_folders() {
     let misfiled = settings(1, 3, 86_400 * 2, 45);
     fs::write(
         &extra,
-        joined(&[
+        ndjson(&[
             settings(0, 1, 0, 50),
             settings(1, 1, 0, 47),
             misfiled.clone(),

@@ -313,6 +313,19 @@ fn lake_tables_have_exactly_the_spec_record_fields_as_columns() {
     }
 }
 
+/// What every M partition that reads a lake folder does (docs/spec.md §2): only published `*.jsonl`
+/// files, none hidden or under a name starting with `.` or `_`, JSON Lines parsed line by line,
+/// typed columns.
+const PUBLISHED_JSON_LINES: [&str; 7] = [
+    "Text.EndsWith([Name], \".jsonl\")",
+    "Text.StartsWith(name, \".\")",
+    "Text.StartsWith(name, \"_\")",
+    "\"Hidden\"",
+    "Lines.FromBinary(",
+    "Json.Document",
+    "Table.TransformColumnTypes(",
+];
+
 /// The record fields of the spec table whose `###` heading starts with `record_type` and a space.
 fn spec_fields_of_type(spec: &str, record_type: &str) -> Vec<String> {
     let heading = spec
@@ -359,14 +372,10 @@ fn patients_come_from_the_admission_and_settings_folders_and_load_without_them()
         "try Folder.Files(TableFolder) otherwise NoFiles",
         "Vitals[patient_id]",
         "Alerts[patient_id]",
-        "Text.EndsWith([Name], \".jsonl\")",
-        "Text.StartsWith(name, \".\")",
-        "Text.StartsWith(name, \"_\")",
-        "\"Hidden\"",
-        "Lines.FromBinary(",
-        "Json.Document",
-        "Table.TransformColumnTypes(",
-    ] {
+    ]
+    .iter()
+    .chain(&PUBLISHED_JSON_LINES)
+    {
         assert!(tmdl.contains(needle), "Patients partition lacks {needle}");
     }
     for column in ["limits", "individualised", "settings_source", "settings_id"] {
@@ -393,16 +402,12 @@ fn m_partitions_follow_the_lake_pattern_of_spec_section_2() {
             "Folder.Files(",
             "DataLakeRoot",
             &format!("& \"{folder}\""),
-            "Text.EndsWith([Name], \".jsonl\")",
-            "Text.StartsWith(name, \".\")",
-            "Text.StartsWith(name, \"_\")",
-            "\"Hidden\"",
-            "Lines.FromBinary(",
-            "Json.Document",
             "\"date=\"",
             &format!("= \"{record_type}\""),
-            "Table.TransformColumnTypes(",
-        ] {
+        ]
+        .iter()
+        .chain(&PUBLISHED_JSON_LINES)
+        {
             assert!(tmdl.contains(needle), "{table} partition lacks {needle}");
         }
     }

@@ -18,6 +18,16 @@ pub fn archive(lake: &Path) -> Command {
 #[allow(unused_imports)]
 pub use end_to_end::{Table, in_progress, lake_lines};
 
+/// Lines as NDJSON input: each followed by a newline.
+pub fn ndjson(lines: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
 /// Runs the archive on `input` and returns its output.
 pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
     let mut cmd = archive(lake);
