@@ -4,8 +4,9 @@
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
 //! ([`scenario`], scripted in [`script`]); monitors misbehave on request ([`artifact`]) and so does
 //! the [`network`] behind them; the [`ward`] reads every monitor in turn, paced by the [`clock`],
-//! and writes one `vitals` line per reading ([`output`]) and every change to the ground-truth file
-//! ([`truth`]).
+//! and writes one `vitals` line per reading ([`output`]), each patient's `admission` and alarm
+//! `settings` records before its readings ([`settings`]), and every change to the ground-truth
+//! file ([`truth`]).
 
 pub mod admission;
 pub mod artifact;
@@ -18,6 +19,7 @@ pub mod physiology;
 pub mod random;
 pub mod scenario;
 pub mod script;
+pub mod settings;
 pub mod truth;
 pub mod ward;
 

@@ -18,6 +18,7 @@ use crate::physiology::{Circadian, Model, Physiology, Reading};
 use crate::random::SimRng;
 use crate::scenario::{self, Active, Effects, Plan, Stage};
 use crate::script::Scripted;
+use crate::settings::StreamRecords;
 use crate::truth::{Category, Event, TruthEvent, TruthWriter};
 
 /// Everything a run needs, resolved from the command line.
@@ -77,6 +78,8 @@ pub struct Ward {
     scenario_episodes: u32,
     /// Artifact episodes so far and the changes of the current reading.
     artifacts: Log,
+    /// Each patient's `admission` and `settings` records.
+    records: StreamRecords,
 }
 
 impl Ward {
@@ -112,6 +115,7 @@ impl Ward {
             random_rate_per_ms,
             scenario_episodes: 0,
             artifacts: Log::default(),
+            records: StreamRecords::new(cfg.seed, cfg.patients),
             cfg,
         };
         for s in std::mem::take(&mut ward.cfg.script) {
@@ -205,6 +209,15 @@ impl Ward {
                 let Some(reading) = self.read(i, ts, cycle == 0, &circ, truth)? else {
                     continue;
                 };
+                if ts_ms >= self.records.due_ms(i) {
+                    let bed = &self.beds[i as usize];
+                    for line in self
+                        .records
+                        .take_due(i, ts_ms, &bed.who, &bed.body.baseline)
+                    {
+                        link.write_other(line.as_bytes())?;
+                    }
+                }
                 let bed = &mut self.beds[i as usize];
                 let seq = bed.seq;
                 bed.seq += 1;
