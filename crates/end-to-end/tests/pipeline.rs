@@ -96,12 +96,32 @@ fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
     );
 
     let direct = sim(&args).output().unwrap();
-    let produced: Vec<Value> = String::from_utf8(direct.stdout)
+    let all: Vec<Value> = String::from_utf8(direct.stdout)
         .unwrap()
         .lines()
         .map(parse)
         .collect();
+    let of_type = |t: &str| -> Vec<Value> {
+        let mut v: Vec<Value> = all.iter().filter(|r| r["type"] == t).cloned().collect();
+        v.sort_by_key(|r| r.to_string());
+        v
+    };
+    let produced = of_type("vitals");
     assert_eq!(produced.len(), 1000);
+    // Each patient's admission and settings records land as produced, in their own folders.
+    for (table, record_type) in [
+        (Table::Admission, "admission"),
+        (Table::Settings, "settings"),
+    ] {
+        let mut landed: Vec<Value> = lake_lines(&lake, table).iter().map(|l| parse(l)).collect();
+        landed.sort_by_key(|r| r.to_string());
+        let sent = of_type(record_type);
+        assert!(!sent.is_empty(), "cardio-sim writes {record_type} records");
+        assert_eq!(
+            landed, sent,
+            "{record_type} records in the lake as produced"
+        );
+    }
 
     let landed = lake_lines(&lake, Table::Vitals);
     assert_eq!(landed.len(), 1000, "exactly the 1000 vitals records");
@@ -203,7 +223,11 @@ fn bad_lines_are_reported_kept_in_rejected_and_lose_nothing_valid() {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let mut wrong_type = String::from_utf8(good_lines[0].to_vec()).unwrap();
+    let first_vitals = good_lines
+        .iter()
+        .find(|l| l.starts_with(b"{\"type\":\"vitals\""))
+        .unwrap();
+    let mut wrong_type = String::from_utf8(first_vitals.to_vec()).unwrap();
     wrong_type = wrong_type.replacen("\"seq\":", "\"seq\":\"zero\",\"was\":", 1);
     let bad: Vec<Vec<u8>> = vec![
         b"{\"type\":\"vitals\",\"ts\":".to_vec(), // truncated JSON
