@@ -361,6 +361,46 @@ mod tests {
         assert_eq!(f.partition.folder_name(), "date=2016-12-31");
     }
 
+    const ADMISSION: &str = r#"{"type":"admission","ts":"2026-11-29T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","unit":"icu","bed":"B-04","age_band":"70-79","sex":"F","conditions":["copd"],"spo2_scale":2}"#;
+    const SETTINGS: &str = r#"{"type":"settings","ts":"2026-11-30T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","settings_id":"PT-1000/2","source":"nurse","limits":{"hr_low":45.0,"spo2_low":88.0}}"#;
+
+    fn keyed(text: &str) -> (Partition, u64, u64) {
+        let Classified::Original(f) = classify(&line(text), NOW) else {
+            panic!("{text} refused")
+        };
+        let Identity::Keyed { key, fingerprint } = f.identity else {
+            panic!("{text}: {:?}", f.identity)
+        };
+        (f.partition, key, fingerprint)
+    }
+
+    #[test]
+    fn admission_and_settings_go_to_their_folders_keyed_by_the_contracts_identity() {
+        let (p, key, fp) = keyed(ADMISSION);
+        assert_eq!(p.table, Table::Admission);
+        assert_eq!(p.folder_name(), "date=2026-11-29");
+        // Other values under the same (patient_id, ts): the same identity, other content.
+        let (_, key2, fp2) = keyed(&ADMISSION.replace("B-04", "B-09"));
+        assert_eq!((key2 == key, fp2 == fp), (true, false));
+        let (_, key3, _) = keyed(&ADMISSION.replace("05:40:01", "05:40:02"));
+        assert_ne!(key3, key, "another ts is another admission");
+
+        let (p, key, fp) = keyed(SETTINGS);
+        assert_eq!(p.table, Table::Settings);
+        assert_eq!(p.folder_name(), "date=2026-11-30");
+        let (_, key2, fp2) = keyed(&SETTINGS.replace("45.0", "40.0"));
+        assert_eq!((key2 == key, fp2 == fp), (true, false));
+        let (_, key3, _) = keyed(&SETTINGS.replace("PT-1000/2", "PT-1000/3"));
+        assert_ne!(key3, key, "another settings_id is another record");
+        assert_ne!(
+            admission_identity("PT-1000/2", Timestamp::from_millis(0)),
+            settings_identity("PT-1000/2"),
+            "the two types never share an identity"
+        );
+        let reason = keyed_conflict(Table::Settings, SETTINGS.as_bytes()).to_string();
+        assert!(reason.contains("settings_id `PT-1000/2`"), "{reason}");
+    }
+
     #[test]
     fn unknown_types_and_garbage_are_refused_with_a_reason() {
         for text in [r#"{"type":"ecg","x":1}"#, "garbage", "[1]", r#"{"a":1}"#] {
