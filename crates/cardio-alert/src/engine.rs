@@ -17,7 +17,8 @@
 //! `--max-patients`, readings of new patients are passed on unscored, and silent patients are
 //! forgotten even with an alarm open (which then stays open downstream). A forgotten patient's
 //! stream settings are kept, and apply again if it sends again within another `--evict-after`;
-//! so are settings records of patients not yet seen (at most `--max-patients` of them).
+//! so are settings records of patients not yet seen. Patients held and patients whose settings
+//! wait share the `--max-patients` bound.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -34,7 +35,7 @@ use crate::clock::{Arrival, CLOCK_STEP_TOLERANCE_MS, LIVE_WITHIN_MS, PatientCloc
 use crate::rules_file::{CompiledRule, Config};
 use crate::sat_seconds::{SatIntegral, SatSettings};
 use crate::start_filter::StartFilter;
-use crate::stream_settings::{self, Change, StreamState};
+use crate::stream_settings::{self, Change, Shared, StreamState};
 use crate::wording::{self, Wording};
 
 /// How often (stream time) the sweep looks for silent devices and idle patients.
@@ -188,6 +189,8 @@ pub struct Engine {
     /// Stream settings of patients not (or no longer) held: the stream clock when they were last
     /// touched, and the state, applied from the patient's next first reading.
     waiting: IdMap<(i64, StreamState)>,
+    /// Rule sets with stream limits, shared by the patients that run on the same ones.
+    shared: Shared,
     next_sweep: i64,
     /// When the last `Full` note was made.
     full_noted: Option<i64>,
@@ -214,6 +217,7 @@ impl Engine {
             start_filters,
             patients: IdMap::default(),
             waiting: IdMap::default(),
+            shared: Shared::default(),
             stream: i64::MIN,
             live: 0,
             next_sweep: i64::MIN,
@@ -264,13 +268,15 @@ impl Engine {
 
     fn hold(&mut self, patient_id: &str, ts: i64, change: Change) {
         self.stats.stream_settings += 1;
+        let held = self.patients.len();
         let kept = match self.patients.get_mut(patient_id) {
             Some(p) => {
                 let due = p.time.on_patient_clock(ts);
                 p.stream.get_or_insert_default().hold(due, change)
             }
+            // Patients held and patients waiting share the --max-patients bound.
             None if !self.waiting.contains_key(patient_id)
-                && self.waiting.len() >= self.cfg.max_patients =>
+                && held + self.waiting.len() >= self.cfg.max_patients =>
             {
                 false
             }
@@ -309,6 +315,7 @@ impl Engine {
             full,
             live,
             waiting,
+            shared,
             ..
         } = self;
         let held = patients.len();
@@ -395,16 +402,18 @@ impl Engine {
         let stream_now = *stream;
         let skew_ms = p.time.skew_ms();
         if fresh && let Some(st) = p.stream.as_deref_mut() {
-            stats.stream_settings_applied +=
-                st.apply_due(clock, &cfg.sets[p.set as usize], &p.alarms) as u64;
+            let base = (p.set, &cfg.sets[p.set as usize]);
+            stats.stream_settings_applied += st.apply_due(clock, base, &p.alarms, shared) as u64;
         }
         // The patient's rules as the stream set them, else its rules-file set (an Arc, so that
         // the patient's state can be changed while its rules are read).
         let own = p.stream.as_ref().and_then(|s| s.own.clone());
-        let set = own.as_ref().map_or(&cfg.sets[p.set as usize], |o| &o.set);
+        let set = own
+            .as_ref()
+            .map_or(&cfg.sets[p.set as usize], |o| &o.rules.set);
         let filter = own
             .as_ref()
-            .map_or(&start_filters[p.set as usize], |o| &o.filter);
+            .map_or(&start_filters[p.set as usize], |o| &o.rules.filter);
 
         let faults = plausibility::check(v);
         let mut vals = plausible_values(v, &faults);
@@ -584,7 +593,7 @@ impl Engine {
                     stats.evicted_with_open_alarm += u64::from(open);
                     stats.evicted_span_ms += p.time.monitored_ms();
                     if let Some(s) = p.stream.take()
-                        && waiting.len() < cfg.max_patients
+                        && !full
                     {
                         waiting.insert(id.clone(), (now, s.park()));
                     }
@@ -664,7 +673,7 @@ fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64)
 /// so each rule's condition delay (or integral) runs from the first held reading that met it (not
 /// from the hold's end). Nothing is raised for the past: the reading that ends the hold raises, at
 /// max(hold end, onset + delay). NEWS2 is not re-scored: its readings have gone downstream already.
-fn pend_held_spo2(p: &mut Patient, rules: &[CompiledRule], held: &[(i64, i32)]) {
+fn pend_held_spo2(p: &mut Patient, rules: &[Arc<CompiledRule>], held: &[(i64, i32)]) {
     for &(t, x) in held {
         update_sat(p, rules, t, f64::from(x));
         for (i, sat) in &p.sat {
@@ -721,7 +730,7 @@ fn plausible_values(v: &Vitals, faults: &[Implausible]) -> [Option<f64>; 7] {
 }
 
 /// Adds one SpO2 reading at `now` (patient clock) to every SatSeconds integral of the patient.
-fn update_sat(p: &mut Patient, rules: &[CompiledRule], now: i64, spo2: f64) {
+fn update_sat(p: &mut Patient, rules: &[Arc<CompiledRule>], now: i64, spo2: f64) {
     for (i, sat) in &mut p.sat {
         if let Some(s) = SatSettings::of(&rules[*i].rule.trigger) {
             sat.update(&s, now, spo2);
@@ -821,7 +830,7 @@ pub(crate) fn evidence(
 /// Whether a NEWS2 parameter scores 3 on a vital that no raised threshold alarm already announces
 /// (air or oxygen and consciousness have no such vital). See
 /// [`crate::rules_file::DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`].
-fn unalarmed_three(score: &Score, rules: &[CompiledRule], alarms: &[Alarm]) -> bool {
+fn unalarmed_three(score: &Score, rules: &[Arc<CompiledRule>], alarms: &[Alarm]) -> bool {
     let alarmed = |vital: Vital| {
         rules.iter().zip(alarms).any(|(r, a)| {
             r.enabled

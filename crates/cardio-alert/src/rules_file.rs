@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -200,7 +201,9 @@ impl CompiledRule {
 /// set holds the same rules in the same order, so alarm state lines up by index.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    pub rules: Vec<CompiledRule>,
+    /// Shared between sets: a set that changes a few rules (a patient's own limits) holds new
+    /// copies of those only.
+    pub rules: Vec<Arc<CompiledRule>>,
     pub scale: Spo2Scale,
     /// Per rule: the rules file sets it for this patient (`[patients.<id>.rules.<rule>]` or the
     /// patient's `disable`), which wins over a `settings` record in the stream.
@@ -287,7 +290,12 @@ impl Config {
         let base = RuleSet {
             rules: rules
                 .iter()
-                .map(|r| CompiledRule::new(r.clone(), !file.disable.contains(&r.name)))
+                .map(|r| {
+                    Arc::new(CompiledRule::new(
+                        r.clone(),
+                        !file.disable.contains(&r.name),
+                    ))
+                })
                 .collect(),
             scale: Spo2Scale::Scale1,
             file_override: vec![false; rules.len()],
@@ -384,7 +392,7 @@ impl Config {
     }
 
     /// The rules in the default set (names are the same in every set).
-    pub fn rules(&self) -> &[CompiledRule] {
+    pub fn rules(&self) -> &[Arc<CompiledRule>] {
         &self.sets[0].rules
     }
 }
@@ -402,6 +410,7 @@ fn find<'a>(set: &'a mut RuleSet, name: &str) -> anyhow::Result<&'a mut Compiled
     set.rules
         .iter_mut()
         .find(|r| r.rule.name == name)
+        .map(Arc::make_mut)
         .with_context(|| format!("no rule named `{name}`"))
 }
 

@@ -20,6 +20,7 @@
 //!   plausibility gate, a low limit not below the high one) changes nothing: the limits in force
 //!   stay, so a bad record can never silence an alarm.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use vitals_core::news2::Spo2Scale;
@@ -56,24 +57,40 @@ pub(crate) struct Pending {
     pub change: Change,
 }
 
+/// A rule set with stream limits, ready to run.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub set: RuleSet,
+    pub filter: StartFilter,
+}
+
+/// Patients with the same rules-file set, stream limits and scale share one [`Compiled`] (most
+/// patients run on the unit profile or a few common values): without this, every patient of a
+/// `cardio-sim` stream would hold its own copy of every rule.
+#[derive(Debug, Default)]
+pub(crate) struct Shared(HashMap<SharedKey, Arc<Compiled>>);
+
+/// The rules-file set, the stream's limits on it (rule index, limit's bits) and the scale.
+type SharedKey = (u32, Vec<(usize, u64)>, Spo2Scale);
+
+/// At most this many distinct rule sets are kept for sharing; past that the table starts again
+/// (the sets in use live on in their patients).
+const SHARED_MAX: usize = 10_000;
+
 /// A patient's rules as the stream has set them.
 #[derive(Debug)]
 pub(crate) struct Own {
-    pub set: RuleSet,
-    pub filter: StartFilter,
+    pub rules: Arc<Compiled>,
     limits: Option<Arc<Limits>>,
-    /// Per rule: its limit is the one of the settings record in force.
-    from_settings: Vec<bool>,
 }
 
 impl Own {
     /// The `settings_id` behind rule `i`'s limit, or `None` when the limit is built-in or the rules
     /// file's.
     pub fn settings_id(&self, i: usize) -> Option<&str> {
-        self.limits
-            .as_ref()
-            .filter(|_| self.from_settings[i])
-            .map(|l| l.settings_id.as_str())
+        let l = self.limits.as_ref()?;
+        (!self.rules.set.file_override[i] && l.by_rule.iter().any(|&(k, _)| k == i))
+            .then_some(l.settings_id.as_str())
     }
 }
 
@@ -103,9 +120,15 @@ impl StreamState {
         true
     }
 
-    /// Applies every change due at `clock` and rebuilds the patient's rules from `base` (its set
-    /// in the rules file). Returns how many changes applied.
-    pub fn apply_due(&mut self, clock: i64, base: &RuleSet, alarms: &[Alarm]) -> usize {
+    /// Applies every change due at `clock` to the patient's rules-file set `base` (number
+    /// `base_index`). Returns how many changes applied.
+    pub fn apply_due(
+        &mut self,
+        clock: i64,
+        (base_index, base): (u32, &RuleSet),
+        alarms: &[Alarm],
+        shared: &mut Shared,
+    ) -> usize {
         let n = self.pending.partition_point(|q| q.due <= clock);
         if n == 0 {
             return 0;
@@ -116,27 +139,39 @@ impl StreamState {
                 Change::Scale(s) => self.scale = Some(s),
             }
         }
-        let mut set = base.clone();
-        let mut from_settings = vec![false; set.rules.len()];
-        if let Some(l) = &self.limits {
-            for &(i, limit) in &l.by_rule {
-                if set.file_override[i] {
-                    continue;
+        // What the stream changes in `base`: the limits the file leaves to it, and the scale.
+        let limits: Vec<(usize, u64)> = self.limits.as_ref().map_or(Vec::new(), |l| {
+            l.by_rule
+                .iter()
+                .filter(|&&(i, _)| !base.file_override[i])
+                .map(|&(i, x)| (i, x.to_bits()))
+                .collect()
+        });
+        let scale = match self.scale {
+            Some(s) if !base.file_scale => s,
+            _ => base.scale,
+        };
+        if shared.0.len() >= SHARED_MAX {
+            shared.0.clear();
+        }
+        let rules = shared
+            .0
+            .entry((base_index, limits, scale))
+            .or_insert_with_key(|(_, limits, scale)| {
+                let mut set = base.clone();
+                for &(i, bits) in limits {
+                    let r = &mut set.rules[i];
+                    let mut rule = r.rule.clone();
+                    set_limit(&mut rule, f64::from_bits(bits));
+                    *r = Arc::new(CompiledRule::new(rule, r.enabled));
                 }
-                let r = &mut set.rules[i];
-                let mut rule = r.rule.clone();
-                set_limit(&mut rule, limit);
-                *r = CompiledRule::new(rule, r.enabled);
-                from_settings[i] = true;
-            }
-        }
-        if let Some(s) = self.scale
-            && !set.file_scale
-        {
-            set.scale = s;
-        }
-        let before = self.own.as_ref().map_or(base, |o| &o.set);
-        for (i, (a, b)) in before.rules.iter().zip(&set.rules).enumerate() {
+                set.scale = *scale;
+                let filter = StartFilter::new(&set);
+                Arc::new(Compiled { set, filter })
+            })
+            .clone();
+        let before = self.own.as_ref().map_or(base, |o| &o.rules.set);
+        for (i, (a, b)) in before.rules.iter().zip(&rules.set.rules).enumerate() {
             if a.rule.trigger != b.rule.trigger
                 && alarms[i] != Alarm::Idle
                 && !self.recheck.contains(&i)
@@ -144,12 +179,9 @@ impl StreamState {
                 self.recheck.push(i);
             }
         }
-        let filter = StartFilter::new(&set);
         self.own = Some(Arc::new(Own {
-            set,
-            filter,
+            rules,
             limits: self.limits.clone(),
-            from_settings,
         }));
         n
     }
@@ -200,7 +232,7 @@ fn limited(rule: &Rule) -> Option<(Vital, bool)> {
 /// Checks a `settings` record against the rules (names are the same in every rule set): every
 /// name a rule with a limit, every limit inside its vital's plausibility gate (docs/spec.md §3.3),
 /// and on each vital every low limit below every high one. The reason names the first fault.
-pub(crate) fn check(s: &Settings, rules: &[CompiledRule]) -> Result<Limits, String> {
+pub(crate) fn check(s: &Settings, rules: &[Arc<CompiledRule>]) -> Result<Limits, String> {
     let mut by_rule = Vec::with_capacity(s.limits.len());
     for (name, &limit) in &s.limits {
         let Some(i) = rules.iter().position(|r| r.rule.name == *name) else {
