@@ -11,6 +11,8 @@
 #
 # Measured 2026-11-28 on the 2-core development machine: 1,315 bytes per patient (255 MB peak at
 # 200,000 patients), and 200,000 ids with --max-patients 100000 peak at 1.00x the RSS of 100,000.
+# With the admission and settings records cardio-sim now writes (2026-11-29, SMALL=1000 BIG=50000):
+# 2,297 bytes per patient against 1,343 for the readings alone (1.71x); capped at 1.00x.
 #
 #   bench/alert-memory.sh                     # 1,000, 100,000 and 200,000 patients (about 4 min)
 #   SMALL=1000 BIG=50000 bench/alert-memory.sh

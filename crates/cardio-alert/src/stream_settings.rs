@@ -139,11 +139,14 @@ impl StreamState {
                 Change::Scale(s) => self.scale = Some(s),
             }
         }
-        // What the stream changes in `base`: the limits the file leaves to it, and the scale.
+        // What the stream changes in `base`: the limits the file leaves to it that differ from
+        // the set's own (a rule whose limit stays is shared, not copied), and the scale.
         let limits: Vec<(usize, u64)> = self.limits.as_ref().map_or(Vec::new(), |l| {
             l.by_rule
                 .iter()
-                .filter(|&&(i, _)| !base.file_override[i])
+                .filter(|&&(i, x)| {
+                    !base.file_override[i] && limit_of(&base.rules[i].rule) != Some(x)
+                })
                 .map(|&(i, x)| (i, x.to_bits()))
                 .collect()
         });
@@ -219,6 +222,15 @@ fn set_limit(rule: &mut Rule, limit: f64) {
     }
 }
 
+/// A rule's limit, if it has one.
+fn limit_of(rule: &Rule) -> Option<f64> {
+    match rule.trigger {
+        Trigger::Threshold { when, .. } => Some(when.limit),
+        Trigger::SatSeconds { limit, .. } => Some(limit),
+        _ => None,
+    }
+}
+
 /// The vital a rule's limit is on and whether the rule alarms below it; `None` for a rule without
 /// a limit.
 fn limited(rule: &Rule) -> Option<(Vital, bool)> {
@@ -254,16 +266,12 @@ pub(crate) fn check(s: &Settings, rules: &[Arc<CompiledRule>]) -> Result<Limits,
         by_rule.push((i, limit));
     }
     // The limits in force with this record: its own, and the rules' for the rest.
-    let limit_of = |i: usize| {
+    let in_force = |i: usize| {
         by_rule
             .iter()
             .find(|(k, _)| *k == i)
             .map(|&(_, l)| l)
-            .or(match rules[i].rule.trigger {
-                Trigger::Threshold { when, .. } => Some(when.limit),
-                Trigger::SatSeconds { limit, .. } => Some(limit),
-                _ => None,
-            })
+            .or(limit_of(&rules[i].rule))
     };
     for &(i, _) in &by_rule {
         let (vital, below) = limited(&rules[i].rule).expect("checked above");
@@ -272,7 +280,7 @@ pub(crate) fn check(s: &Settings, rules: &[Arc<CompiledRule>]) -> Result<Limits,
                 continue;
             }
             let (lo, hi) = if below { (i, k) } else { (k, i) };
-            if let (Some(a), Some(b)) = (limit_of(lo), limit_of(hi))
+            if let (Some(a), Some(b)) = (in_force(lo), in_force(hi))
                 && a >= b
             {
                 return Err(format!(
