@@ -6,9 +6,13 @@
 # the program, its buffers and the rules, measured in the same run.
 # Then BIG patients again with --max-patients at half of BIG: the peak must stay near that of
 # BIG / 2 patients, since readings of the patients past the cap are passed on without state.
+# Last, the BIG ward's readings alone, without its admission and settings records: the cost of
+# the per-patient stream settings (patients with the same limits share one compiled rule set).
 #
 # Measured 2026-11-28 on the 2-core development machine: 1,315 bytes per patient (255 MB peak at
 # 200,000 patients), and 200,000 ids with --max-patients 100000 peak at 1.00x the RSS of 100,000.
+# With the admission and settings records cardio-sim now writes (2026-11-29, SMALL=1000 BIG=50000):
+# 2,297 bytes per patient against 1,343 for the readings alone (1.71x); capped at 1.00x.
 #
 #   bench/alert-memory.sh                     # 1,000, 100,000 and 200,000 patients (about 4 min)
 #   SMALL=1000 BIG=50000 bench/alert-memory.sh
@@ -42,6 +46,8 @@ big=$(rss "$WORK/ward.$BIG.jsonl")
 half=$(rss "$WORK/ward.$HALF.jsonl")
 capped=$(rss "$WORK/ward.$BIG.jsonl" --max-patients "$HALF")
 unscored=$(grep -c 'reached' "$WORK/err" || true)
+grep '^{"type":"vitals"' "$WORK/ward.$BIG.jsonl" >"$WORK/readings.$BIG.jsonl"
+bare=$(rss "$WORK/readings.$BIG.jsonl")
 
 awk -v s="$small" -v b="$big" -v h="$half" -v ns="$SMALL" -v nb="$BIG" -v nh="$HALF" \
   'BEGIN {
@@ -55,3 +61,6 @@ awk -v c="$capped" -v h="$half" -v nb="$BIG" -v nh="$HALF" \
   'BEGIN { printf "peak RSS, %7d patients with --max-patients %d: %7.1f MB (%.2fx that of %d patients)\n",
      nb, nh, c / 1024, c / h, nh }'
 echo "\"--max-patients reached\" lines on stderr: $unscored"
+awk -v b="$big" -v r="$bare" -v s="$small" -v nb="$BIG" -v ns="$SMALL" \
+  'BEGIN { printf "state per patient with its admission and settings records: %.0f bytes, without: %.0f bytes (%.2fx)\n",
+     (b - s) * 1024 / (nb - ns), (r - s) * 1024 / (nb - ns), (b - s) / (r - s) }'

@@ -255,6 +255,13 @@ impl PatientClock {
         self.clock - self.last_ts.saturating_sub(ts).max(0)
     }
 
+    /// Where a record of this patient's device dated `ts` (an `admission` or `settings` record)
+    /// falls on the patient's clock: as far from the latest reading as the device's clock says, so
+    /// a device whose clock stepped places its records where it places its readings.
+    pub fn on_patient_clock(&self, ts: i64) -> i64 {
+        self.clock.saturating_add(ts.saturating_sub(self.last_ts))
+    }
+
     /// How far the device's clock has stepped from the patient's clock (+: ahead).
     pub fn skew_ms(&self) -> i64 {
         self.last_ts - self.clock - self.clock_base

@@ -1,8 +1,9 @@
 //! The alarm engine: per-patient state (its clock, carried NEWS2 parameters, one alarm state per
 //! rule), NEWS2 per reading, the dispatch of each reading to the rules, the sweep that raises
 //! `device_silent`, and the eviction of patients who have gone quiet. When time moves is the
-//! [`crate::clock`] module's policy, what an alert says is [`crate::wording`]'s, and which readings
-//! can skip the rules is [`crate::start_filter`]'s.
+//! [`crate::clock`] module's policy, what an alert says is [`crate::wording`]'s, which readings
+//! can skip the rules is [`crate::start_filter`]'s, and how `admission` and `settings` records
+//! change a patient's rules is [`crate::stream_settings`]'.
 //!
 //! Every decision is a function of the input alone (event times and arrival order, never the
 //! wall clock), so a replay of the same bytes gives the same alerts, in the same order, with the
@@ -14,15 +15,19 @@
 //! alarm about the patient (anything but `device_silent` and `clock_skew`) is open: forgetting
 //! never sends a `cleared`, so an alarm downstream stays open until evidence clears it. Past
 //! `--max-patients`, readings of new patients are passed on unscored, and silent patients are
-//! forgotten even with an alarm open (which then stays open downstream).
+//! forgotten even with an alarm open (which then stays open downstream). A forgotten patient's
+//! stream settings are kept, and apply again if it sends again within another `--evict-after`;
+//! so are settings records of patients not yet seen. Patients held and patients whose settings
+//! wait share the `--max-patients` bound.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use vitals_core::news2::{self, Observations, Score};
 use vitals_core::plausibility::{self, Implausible};
 use vitals_core::rules::Trigger;
-use vitals_core::{Alert, Risk, Timestamp, Vital, Vitals};
+use vitals_core::{Admission, Alert, Risk, Settings, Timestamp, Vital, Vitals};
 
 use crate::alarm::{Alarm, Evidence, Transition};
 use crate::carry::Carried;
@@ -30,6 +35,7 @@ use crate::clock::{Arrival, CLOCK_STEP_TOLERANCE_MS, LIVE_WITHIN_MS, PatientCloc
 use crate::rules_file::{CompiledRule, Config};
 use crate::sat_seconds::{SatIntegral, SatSettings};
 use crate::start_filter::StartFilter;
+use crate::stream_settings::{self, Change, Shared, StreamState};
 use crate::wording::{self, Wording};
 
 /// How often (stream time) the sweep looks for silent devices and idle patients.
@@ -65,6 +71,8 @@ struct Patient {
     /// The SatSeconds integral of each enabled `sat_seconds` rule (by rule index; empty without
     /// such a rule, so other rule sets pay nothing for them).
     sat: Vec<(usize, SatIntegral)>,
+    /// What `admission` and `settings` records have said (none for most streams).
+    stream: Option<Box<StreamState>>,
 }
 
 /// SpO2 held as suspect after a fall too fast to be real (docs/spec.md §3.2).
@@ -150,6 +158,12 @@ pub struct Stats {
     pub cleared: Vec<u64>,
     /// Monitoring time of patients already evicted, in ms.
     pub evicted_span_ms: i64,
+    /// Valid `admission` and `settings` records taken in, and how many of them have applied.
+    pub stream_settings: u64,
+    pub stream_settings_applied: u64,
+    /// Records not kept: past `--max-patients` patients not yet seen, or more than a patient's
+    /// queue holds ahead of its readings (a later complete set supersedes them).
+    pub stream_settings_dropped: u64,
 }
 
 /// The NEWS2 fields added to a reading.
@@ -172,6 +186,11 @@ pub struct Engine {
     stream: i64,
     /// Patients still sending at the last sweep (a reading within [`LIVE_WITHIN_MS`]).
     live: usize,
+    /// Stream settings of patients not (or no longer) held: the stream clock when they were last
+    /// touched, and the state, applied from the patient's next first reading.
+    waiting: IdMap<(i64, StreamState)>,
+    /// Rule sets with stream limits, shared by the patients that run on the same ones.
+    shared: Shared,
     next_sweep: i64,
     /// When the last `Full` note was made.
     full_noted: Option<i64>,
@@ -197,6 +216,8 @@ impl Engine {
             silent_rules,
             start_filters,
             patients: IdMap::default(),
+            waiting: IdMap::default(),
+            shared: Shared::default(),
             stream: i64::MIN,
             live: 0,
             next_sweep: i64::MIN,
@@ -227,6 +248,53 @@ impl Engine {
         (live + self.stats.evicted_span_ms) as f64 / 86_400_000.0
     }
 
+    /// Takes a `settings` record: held until its time on the patient's clock (module
+    /// [`crate::stream_settings`]). A record that does not fit the rules changes nothing: the
+    /// reason is returned for the caller to report.
+    pub fn on_settings(&mut self, s: &Settings) -> Result<(), String> {
+        let limits = stream_settings::check(s, self.cfg.rules())?;
+        self.hold(
+            &s.patient_id,
+            s.ts.millis(),
+            Change::Limits(Arc::new(limits)),
+        );
+        Ok(())
+    }
+
+    /// Takes an `admission` record: the patient's NEWS2 SpO2 scale from its time on.
+    pub fn on_admission(&mut self, a: &Admission) {
+        self.hold(&a.patient_id, a.ts.millis(), Change::Scale(a.spo2_scale));
+    }
+
+    fn hold(&mut self, patient_id: &str, ts: i64, change: Change) {
+        self.stats.stream_settings += 1;
+        let held = self.patients.len();
+        let kept = match self.patients.get_mut(patient_id) {
+            Some(p) => {
+                let due = p.time.on_patient_clock(ts);
+                p.stream.get_or_insert_default().hold(due, change)
+            }
+            // Patients held and patients waiting share the --max-patients bound.
+            None if !self.waiting.contains_key(patient_id)
+                && held + self.waiting.len() >= self.cfg.max_patients =>
+            {
+                false
+            }
+            None => {
+                let (seen, state) = self
+                    .waiting
+                    .entry(patient_id.to_owned())
+                    .or_insert_with(|| (self.stream, StreamState::default()));
+                *seen = (*seen).max(self.stream);
+                // The patient's clock starts at its first reading's ts: the record's own time.
+                state.hold(ts, change)
+            }
+        };
+        if !kept {
+            self.stats.stream_settings_dropped += 1;
+        }
+    }
+
     /// Scores one reading, feeds it to the patient's alarms, and appends the alert events it causes
     /// (in rule order, then those of the sweep) to `out`. `None`: a new patient past
     /// `--max-patients`, not scored; the reading is to be passed on as it came.
@@ -246,6 +314,8 @@ impl Engine {
             full_noted,
             full,
             live,
+            waiting,
+            shared,
             ..
         } = self;
         let held = patients.len();
@@ -284,6 +354,9 @@ impl Engine {
                         .filter(|(_, r)| r.enabled && SatSettings::of(&r.rule.trigger).is_some())
                         .map(|(i, _)| (i, SatIntegral::default()))
                         .collect(),
+                    stream: waiting
+                        .remove(v.patient_id.as_str())
+                        .map(|(_, s)| Box::new(s)),
                 })
             }
         };
@@ -328,7 +401,19 @@ impl Engine {
         };
         let stream_now = *stream;
         let skew_ms = p.time.skew_ms();
-        let set = &cfg.sets[p.set as usize];
+        if fresh && let Some(st) = p.stream.as_deref_mut() {
+            let base = (p.set, &cfg.sets[p.set as usize]);
+            stats.stream_settings_applied += st.apply_due(clock, base, &p.alarms, shared) as u64;
+        }
+        // The patient's rules as the stream set them, else its rules-file set (an Arc, so that
+        // the patient's state can be changed while its rules are read).
+        let own = p.stream.as_ref().and_then(|s| s.own.clone());
+        let set = own
+            .as_ref()
+            .map_or(&cfg.sets[p.set as usize], |o| &o.rules.set);
+        let filter = own
+            .as_ref()
+            .map_or(&start_filters[p.set as usize], |o| &o.rules.filter);
 
         let faults = plausibility::check(v);
         let mut vals = plausible_values(v, &faults);
@@ -386,8 +471,7 @@ impl Engine {
         let skewed = skew_ms.abs() > CLOCK_STEP_TOLERANCE_MS;
 
         // Most readings find every alarm idle and start none: then no rule needs a visit.
-        let idle = p.busy == 0
-            && !start_filters[p.set as usize].may_start(&vals, score.as_ref(), &faults, skewed);
+        let idle = p.busy == 0 && !filter.may_start(&vals, score.as_ref(), &faults, skewed);
         if !idle {
             for (i, rule) in set.rules.iter().enumerate() {
                 if !rule.enabled {
@@ -423,9 +507,18 @@ impl Engine {
                 } else {
                     clock
                 };
+                // A limit changed under an alarm in progress: it ends at once when this reading no
+                // longer meets the new limit.
+                let limit_changed = p.stream.as_deref_mut().is_some_and(|s| s.take_recheck(i))
+                    && p.alarms[i].is_active()
+                    && !ev.alarm;
                 let alarm = &mut p.alarms[i];
                 let before = alarm.active().copied();
-                let tr = alarm.step(&rule.timing, t, ev, |ms| rule.target(value, ms));
+                let tr = if limit_changed {
+                    alarm.force_clear(t)
+                } else {
+                    alarm.step(&rule.timing, t, ev, |ms| rule.target(value, ms))
+                };
                 if *alarm == Alarm::Idle {
                     p.busy &= !bit;
                 } else {
@@ -444,6 +537,8 @@ impl Engine {
                     silent_ms: stream_now - prev_seen,
                     clock,
                     skew_ms,
+                    settings_id: own.as_ref().and_then(|o| o.settings_id(i)),
+                    limit_changed,
                 };
                 let raised_at = alarm
                     .active()
@@ -473,9 +568,13 @@ impl Engine {
             patients,
             stats,
             silent_rules,
+            waiting,
             ..
         } = self;
         let evict_ms = cfg.evict_after_ms;
+        if evict_ms > 0 {
+            waiting.retain(|_, (seen, _)| now - *seen < evict_ms);
+        }
         let full = patients.len() >= cfg.max_patients;
         let mut live = 0;
         patients.retain(|id, p| {
@@ -493,6 +592,11 @@ impl Engine {
                     stats.evicted += 1;
                     stats.evicted_with_open_alarm += u64::from(open);
                     stats.evicted_span_ms += p.time.monitored_ms();
+                    if let Some(s) = p.stream.take()
+                        && !full
+                    {
+                        waiting.insert(id.clone(), (now, s.park()));
+                    }
                     return false;
                 }
             }
@@ -569,7 +673,7 @@ fn spo2_artifact(p: &mut Patient, x: i32, now: i64, drop_pct: i32, hold_ms: i64)
 /// so each rule's condition delay (or integral) runs from the first held reading that met it (not
 /// from the hold's end). Nothing is raised for the past: the reading that ends the hold raises, at
 /// max(hold end, onset + delay). NEWS2 is not re-scored: its readings have gone downstream already.
-fn pend_held_spo2(p: &mut Patient, rules: &[CompiledRule], held: &[(i64, i32)]) {
+fn pend_held_spo2(p: &mut Patient, rules: &[Arc<CompiledRule>], held: &[(i64, i32)]) {
     for &(t, x) in held {
         update_sat(p, rules, t, f64::from(x));
         for (i, sat) in &p.sat {
@@ -626,7 +730,7 @@ fn plausible_values(v: &Vitals, faults: &[Implausible]) -> [Option<f64>; 7] {
 }
 
 /// Adds one SpO2 reading at `now` (patient clock) to every SatSeconds integral of the patient.
-fn update_sat(p: &mut Patient, rules: &[CompiledRule], now: i64, spo2: f64) {
+fn update_sat(p: &mut Patient, rules: &[Arc<CompiledRule>], now: i64, spo2: f64) {
     for (i, sat) in &mut p.sat {
         if let Some(s) = SatSettings::of(&rules[*i].rule.trigger) {
             sat.update(&s, now, spo2);
@@ -726,7 +830,7 @@ pub(crate) fn evidence(
 /// Whether a NEWS2 parameter scores 3 on a vital that no raised threshold alarm already announces
 /// (air or oxygen and consciousness have no such vital). See
 /// [`crate::rules_file::DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`].
-fn unalarmed_three(score: &Score, rules: &[CompiledRule], alarms: &[Alarm]) -> bool {
+fn unalarmed_three(score: &Score, rules: &[Arc<CompiledRule>], alarms: &[Alarm]) -> bool {
     let alarmed = |vital: Vital| {
         rules.iter().zip(alarms).any(|(r, a)| {
             r.enabled

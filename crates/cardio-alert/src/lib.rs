@@ -11,6 +11,7 @@ pub mod rules_file;
 pub mod sat_seconds;
 pub mod stage;
 pub mod start_filter;
+mod stream_settings;
 pub mod summary;
 pub mod wording;
 

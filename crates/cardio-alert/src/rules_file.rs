@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -167,7 +168,7 @@ pub struct CompiledRule {
 }
 
 impl CompiledRule {
-    fn new(rule: Rule, enabled: bool) -> Self {
+    pub(crate) fn new(rule: Rule, enabled: bool) -> Self {
         let timing = Timing::from_seconds(rule.delay_s, rule.clear_hold_s, rule.latch_s);
         let escalate_after_ms = rule
             .escalate
@@ -200,8 +201,15 @@ impl CompiledRule {
 /// set holds the same rules in the same order, so alarm state lines up by index.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    pub rules: Vec<CompiledRule>,
+    /// Shared between sets: a set that changes a few rules (a patient's own limits) holds new
+    /// copies of those only.
+    pub rules: Vec<Arc<CompiledRule>>,
     pub scale: Spo2Scale,
+    /// Per rule: the rules file sets it for this patient (`[patients.<id>.rules.<rule>]` or the
+    /// patient's `disable`), which wins over a `settings` record in the stream.
+    pub file_override: Vec<bool>,
+    /// The rules file sets this patient's `spo2_scale`, which wins over an `admission` record.
+    pub file_scale: bool,
 }
 
 /// Everything the engine needs to know before the first record.
@@ -282,9 +290,16 @@ impl Config {
         let base = RuleSet {
             rules: rules
                 .iter()
-                .map(|r| CompiledRule::new(r.clone(), !file.disable.contains(&r.name)))
+                .map(|r| {
+                    Arc::new(CompiledRule::new(
+                        r.clone(),
+                        !file.disable.contains(&r.name),
+                    ))
+                })
                 .collect(),
             scale: Spo2Scale::Scale1,
+            file_override: vec![false; rules.len()],
+            file_scale: false,
         };
         let mut sets = vec![base.clone()];
         let mut patient_sets = HashMap::new();
@@ -292,10 +307,16 @@ impl Config {
             let mut set = base.clone();
             if let Some(s) = &o.spo2_scale {
                 set.scale = s.scale().with_context(|| format!("patient {patient}"))?;
+                set.file_scale = true;
             }
             for name in &o.disable {
                 let r = find(&mut set, name).with_context(|| format!("patient {patient}"))?;
                 r.enabled = false;
+            }
+            for name in o.disable.iter().chain(o.rules.keys()) {
+                if let Some(i) = set.rules.iter().position(|r| &r.rule.name == name) {
+                    set.file_override[i] = true;
+                }
             }
             for (name, ro) in &o.rules {
                 let r = find(&mut set, name).with_context(|| format!("patient {patient}"))?;
@@ -371,7 +392,7 @@ impl Config {
     }
 
     /// The rules in the default set (names are the same in every set).
-    pub fn rules(&self) -> &[CompiledRule] {
+    pub fn rules(&self) -> &[Arc<CompiledRule>] {
         &self.sets[0].rules
     }
 }
@@ -389,6 +410,7 @@ fn find<'a>(set: &'a mut RuleSet, name: &str) -> anyhow::Result<&'a mut Compiled
     set.rules
         .iter_mut()
         .find(|r| r.rule.name == name)
+        .map(Arc::make_mut)
         .with_context(|| format!("no rule named `{name}`"))
 }
 

@@ -1,12 +1,15 @@
 //! The streaming stage: read lines, pass every record on (vitals with `news2` and `news2_risk`
-//! spliced in, alert events right after the reading that caused them), wrap bad lines in `rejected`
-//! envelopes, and tell people on stderr.
+//! spliced in, alert events right after the reading that caused them, `admission` and `settings`
+//! records unchanged after the engine has taken them), wrap bad lines in `rejected` envelopes, and
+//! tell people on stderr. An `admission` or `settings` record the engine cannot use is reported
+//! like a bad line but passed on as it came: it is the archive's to file, and it changes nothing
+//! here (module [`crate::stream_settings`]).
 
 use std::io::{self, Read, Write};
 
 use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
-use vitals_core::{LineReader, LineWriter, Record, Rejected, Timestamp, Vitals};
+use vitals_core::{LineReader, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
 
 use crate::engine::{Engine, News2};
 use crate::summary::{self, Counts};
@@ -94,7 +97,26 @@ fn pump<R: Read, W: Write, E: Write>(
         } else {
             match line.text().and_then(vitals_core::parse_record) {
                 Ok(Record::Vitals(v)) => out.vitals(line.bytes, &v)?,
-                Ok(Record::Alert(_) | Record::Rejected(_) | Record::Other { .. }) => {
+                Ok(other) => {
+                    match other {
+                        Record::Settings(s) => {
+                            if let Err(reason) = engine.on_settings(&s) {
+                                bad.report(number, &not_applied("settings", reason));
+                            }
+                        }
+                        Record::Admission(a) => engine.on_admission(&a),
+                        _ => {}
+                    }
+                    writer
+                        .write_line(line.bytes)
+                        .context("cannot write standard output")?;
+                    counts.passed_on += 1;
+                }
+                Err(RecordError::Invalid {
+                    record_type,
+                    reason,
+                }) if record_type == "settings" || record_type == "admission" => {
+                    bad.report(number, &not_applied(&record_type, reason));
                     writer
                         .write_line(line.bytes)
                         .context("cannot write standard output")?;
@@ -125,6 +147,19 @@ fn pump<R: Read, W: Write, E: Write>(
     }
     writer.flush().context("cannot write standard output")?;
     Ok(())
+}
+
+/// The report of an `admission` or `settings` record that changes nothing.
+fn not_applied(record_type: &str, reason: String) -> RecordError {
+    let kept = if record_type == "settings" {
+        "the limits in force stay"
+    } else {
+        "the SpO2 scale in force stays"
+    };
+    RecordError::Invalid {
+        record_type: record_type.to_owned(),
+        reason: format!("{reason}; not applied, {kept}, passed on unchanged"),
+    }
 }
 
 /// Where a reading's results go: the output stream, stderr and the counts.

@@ -177,5 +177,14 @@ fn write_table<E: Write>(err: &mut E, engine: &Engine) -> io::Result<()> {
         s.evicted,
         s.spo2_artifact_readings,
         s.spo2_holds_real
-    )
+    )?;
+    if s.stream_settings > 0 {
+        writeln!(
+            err,
+            "  admission and settings records taken in: {}; applied: {}; not kept (past \
+             --max-patients, or superseded ahead of the readings): {}",
+            s.stream_settings, s.stream_settings_applied, s.stream_settings_dropped
+        )?;
+    }
+    Ok(())
 }

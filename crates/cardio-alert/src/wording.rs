@@ -50,6 +50,7 @@ fn base_alert(
         limit: None,
         news2: None,
         message: String::new(),
+        settings_id: None,
     }
 }
 
@@ -86,6 +87,10 @@ pub(crate) struct Wording<'a> {
     pub clock: i64,
     /// How far the device's clock has stepped from the patient's clock (+: ahead).
     pub skew_ms: i64,
+    /// The `settings` record the rule's limit comes from (none: built-in or rules file).
+    pub settings_id: Option<&'a str>,
+    /// The alarm ends because its limit changed and the reading no longer meets it.
+    pub limit_changed: bool,
 }
 
 /// The name of each NEWS2 parameter, in the order of [`Score::parameters`].
@@ -113,6 +118,7 @@ impl Wording<'_> {
         );
         a.value = self.value;
         a.news2 = self.score.map(|s| s.total());
+        a.settings_id = self.settings_id.map(str::to_owned);
         let (state, priority) = match tr {
             Transition::Raised { priority, .. } => (AlertState::Raised, priority),
             Transition::Escalated { to, .. } => (AlertState::Escalated, to),
@@ -133,9 +139,23 @@ impl Wording<'_> {
                         .iter()
                         .find(|e| e.priority == to && e.when.holds(x))
                         .map_or((when.op, when.limit), |e| (e.when.op, e.when.limit)),
+                    Transition::Cleared { .. } if self.limit_changed => (when.op, when.limit),
                     Transition::Cleared { .. } => (clear.op, clear.limit),
                 };
                 a.limit = Some(limit);
+                if self.limit_changed {
+                    a.message = format!(
+                        "{} {}{} no longer {} the new limit of {}{}: cleared after {}",
+                        vital.label(),
+                        number(vital, x),
+                        vital.unit(),
+                        op.words(),
+                        number(vital, limit),
+                        vital.unit(),
+                        duration(self.clock - raised_at)
+                    );
+                    return a;
+                }
                 let mut m = format!(
                     "{} {}{} {} {}{}",
                     vital.label(),

@@ -13,8 +13,8 @@ use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
-use crate::classify::STAGE;
-use crate::dedup::{Marks, Seen};
+use crate::classify::{STAGE, keyed_conflict};
+use crate::dedup::{KeyedSeen, Marks, Seen};
 use crate::intake::{Batch, BatchIdentity, Entry, Intake, Received};
 use crate::lake_index::{LakeIndex, Verdict};
 use crate::lock::lock_writer;
@@ -49,6 +49,8 @@ pub struct Summary {
     pub bad: u64,
     pub vitals: u64,
     pub alerts: u64,
+    pub admission: u64,
+    pub settings: u64,
     pub rejected: u64,
     /// Records already in the lake (a replay), skipped.
     pub duplicates: u64,
@@ -58,7 +60,7 @@ pub struct Summary {
 
 impl Summary {
     fn filed(&self) -> u64 {
-        self.vitals + self.alerts + self.rejected
+        self.vitals + self.alerts + self.admission + self.settings + self.rejected
     }
 }
 
@@ -92,6 +94,17 @@ impl Run {
                         }
                     }
                 }
+                BatchIdentity::Keyed { key, fingerprint } => {
+                    match self.marks.insert_keyed(*key, *fingerprint) {
+                        KeyedSeen::New => true,
+                        KeyedSeen::Same => false,
+                        KeyedSeen::Other => {
+                            let error = keyed_conflict(table, batch.line(e));
+                            self.quarantine(batch, e, error)?;
+                            continue;
+                        }
+                    }
+                }
                 BatchIdentity::Hash(h) if table == Table::Alerts => self.marks.insert_alert(*h),
                 BatchIdentity::Hash(h) => self.marks.insert_rejected(*h),
             };
@@ -103,6 +116,8 @@ impl Run {
             match table {
                 Table::Vitals => self.summary.vitals += 1,
                 Table::Alerts => self.summary.alerts += 1,
+                Table::Admission => self.summary.admission += 1,
+                Table::Settings => self.summary.settings += 1,
                 Table::Rejected => self.summary.rejected += 1,
             }
             if self.writer.round_due() {
@@ -149,8 +164,7 @@ impl Run {
     /// A reading whose `(device_id, seq, ts)` is in the lake with other bytes: a device whose
     /// clock reset to the same instant after a restart, say. Filing it under vitals/ would give
     /// two readings one identity and skipping it would lose a real reading, so it goes to
-    /// `_rejected/` with the reason, reported like a bad line (status 1). Its own identity there
-    /// is its exact bytes, so a replay keeps it once.
+    /// `_rejected/` with the reason (see [`Run::quarantine`]).
     fn quarantine_conflict(&mut self, batch: &Batch, e: &Entry, seq: u64) -> Result<()> {
         let BatchIdentity::Reading { device, ts, .. } = &e.identity else {
             return Ok(());
@@ -165,6 +179,13 @@ impl Run {
                 Timestamp::from_millis(*ts)
             ),
         };
+        self.quarantine(batch, e, error)
+    }
+
+    /// Files a record whose identity the lake gives to another record in `_rejected/` with the
+    /// reason, reported like a bad line (status 1). Its own identity there is its exact bytes, so
+    /// a replay keeps it once.
+    fn quarantine(&mut self, batch: &Batch, e: &Entry, error: RecordError) -> Result<()> {
         self.bad.report(e.line, &error);
         let now = Timestamp::now();
         let envelope = Rejected::new(STAGE, e.line, error.to_string(), batch.line(e), false, now);

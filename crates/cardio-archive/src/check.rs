@@ -1,7 +1,9 @@
 //! `cardio-archive check`: the lake's owner asks "is everything in order?".
 //!
 //! Wrong (exit status 1): a published line that does not parse or sits in the wrong partition, a
-//! record identity found twice (for readings `(device_id, seq, ts)`, see `lake_index.rs`), a folder readers would misread, or hidden in-progress files while
+//! record identity found twice (for readings `(device_id, seq, ts)`, see `lake_index.rs`; for
+//! admission `(patient_id, ts)` and for settings `settings_id`, whether the two lines are the same
+//! bytes or not), a folder readers would misread, or hidden in-progress files while
 //! no writer runs (a crash that a restart of the archive will salvage). Listed but not wrong: gaps
 //! in `seq` per device (readings lost upstream) and files in progress of a running writer.
 
@@ -58,7 +60,9 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     let mut readings: HashSet<u64> = HashSet::new();
     let mut alerts: HashMap<u64, String> = HashMap::new();
     let mut rejected: HashMap<u64, String> = HashMap::new();
-    let (mut files, mut counts) = (0u64, [0u64; 3]);
+    // Admission and settings identities: key → (content hash, where first seen).
+    let mut keyed: HashMap<u64, (u64, String)> = HashMap::new();
+    let (mut files, mut counts) = (0u64, [0u64; Table::ALL.len()]);
     let mut progress = Progress::new();
 
     for table in Table::ALL {
@@ -147,6 +151,24 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
                         }
                         devices.entry(id).or_default().insert_exact(seq);
                     }
+                    Identity::Keyed { key, fingerprint } => match keyed.get(&key) {
+                        Some((first_fp, first)) => {
+                            let how = if *first_fp == fingerprint {
+                                "the same record"
+                            } else {
+                                "another record with the same identity"
+                            };
+                            let text = format!(
+                                "{}: {} record: {how} is already at {first}",
+                                at(),
+                                partition.table
+                            );
+                            f.problem(text);
+                        }
+                        None => {
+                            keyed.insert(key, (fingerprint, at()));
+                        }
+                    },
                     Identity::Hash(h) => {
                         let seen = if partition.table == Table::Alerts {
                             &mut alerts
@@ -199,11 +221,14 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
     let w = |e: std::io::Error| anyhow::Error::from(e).context("cannot write the report");
     writeln!(
         out,
-        "{}: {files} files, {total} records (vitals {}, alerts {}, rejected {}), {} devices",
+        "{}: {files} files, {total} records (vitals {}, alerts {}, admission {}, settings {}, \
+         rejected {}), {} devices",
         lake.display(),
-        counts[0],
-        counts[1],
-        counts[2],
+        counts[table_index(Table::Vitals)],
+        counts[table_index(Table::Alerts)],
+        counts[table_index(Table::Admission)],
+        counts[table_index(Table::Settings)],
+        counts[table_index(Table::Rejected)],
         devices.len()
     )
     .map_err(w)?;
@@ -261,11 +286,10 @@ pub fn check(lake: &Path, out: &mut impl Write) -> Result<u8> {
 }
 
 fn table_index(t: Table) -> usize {
-    match t {
-        Table::Vitals => 0,
-        Table::Alerts => 1,
-        Table::Rejected => 2,
-    }
+    Table::ALL
+        .iter()
+        .position(|&x| x == t)
+        .expect("every table is in Table::ALL")
 }
 
 fn ends_with_newline(path: &Path) -> Result<bool> {

@@ -1,6 +1,7 @@
 //! Which table, day and identity a line has (docs/spec.md §2): its table (`vitals`, `alerts`,
-//! `_rejected`) and day from the record itself, or a `rejected` envelope made here when the line is
-//! not a record the archive can file; its identity is what exactly-once compares.
+//! `admission`, `settings`, `_rejected`) and day from the record itself, or a `rejected` envelope
+//! made here when the line is not a record the archive can file; its identity is what exactly-once
+//! compares.
 
 use vitals_core::{Line, Record, RecordError, Rejected, Timestamp, parse_record};
 
@@ -21,6 +22,10 @@ pub enum Identity {
     },
     /// A hash of `(alert_id, state, priority)` for alerts, of the exact bad bytes for rejected lines.
     Hash(u64),
+    /// An `admission` (identity `(patient_id, ts)`) or `settings` (identity `settings_id`) record:
+    /// a hash of the identity, and one of the line's exact bytes, so that the same identity with
+    /// other content is told from a replay (docs/spec.md §2).
+    Keyed { key: u64, fingerprint: u64 },
 }
 
 /// The device id of a reading: where its text sits in the line (the normal case, no copy), or a
@@ -51,6 +56,50 @@ pub fn alert_identity(alert_id: &str, state: &str, priority: &str) -> u64 {
     key.push(0);
     key.extend_from_slice(priority.as_bytes());
     xxhash_rust::xxh3::xxh3_64(&key)
+}
+
+/// Identity hash of an `admission` record: the patient and the event time (ms) of its first reading.
+pub fn admission_identity(patient_id: &str, ts: Timestamp) -> u64 {
+    let mut key = Vec::with_capacity(patient_id.len() + 20);
+    key.extend_from_slice(b"admission\0");
+    key.extend_from_slice(patient_id.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&ts.millis().to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&key)
+}
+
+/// Identity hash of a `settings` record: its `settings_id`, unique per patient and settings change.
+pub fn settings_identity(settings_id: &str) -> u64 {
+    let mut key = Vec::with_capacity(settings_id.len() + 9);
+    key.extend_from_slice(b"settings\0");
+    key.extend_from_slice(settings_id.as_bytes());
+    xxhash_rust::xxh3::xxh3_64(&key)
+}
+
+/// Hash of a keyed record's exact bytes: the same identity with another hash is another record.
+/// Not seeded, unlike the readings' (`lake_index.rs`): it is saved in the checkpoint.
+pub fn content_fingerprint(line: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(line, 0x9e37_79b9_7f4a_7c15)
+}
+
+/// Why a keyed record (an `admission` or `settings` line of `table`) whose identity the lake
+/// already gives to other bytes is quarantined, naming that identity.
+pub fn keyed_conflict(table: Table, line: &[u8]) -> RecordError {
+    let identity = match std::str::from_utf8(line).map(parse_record) {
+        Ok(Ok(Record::Admission(a))) => {
+            format!("the admission of patient `{}` at {}", a.patient_id, a.ts)
+        }
+        Ok(Ok(Record::Settings(s))) => format!("settings_id `{}`", s.settings_id),
+        _ => "its identity".to_owned(),
+    };
+    RecordError::Invalid {
+        // The two folders are named as their record types.
+        record_type: table.dir_name().into(),
+        reason: format!(
+            "{identity} is already in the lake as a different record (the same identity with \
+             other values); kept in _rejected/, not in {table}/"
+        ),
+    }
 }
 
 /// A line classified for filing.
@@ -152,9 +201,31 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
             },
             identity: Identity::Hash(r.content_hash()),
         }),
+        Ok(Record::Admission(a)) => Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Admission,
+                day: a.ts.day_number(),
+            },
+            identity: Identity::Keyed {
+                key: admission_identity(&a.patient_id, a.ts),
+                fingerprint: content_fingerprint(line.bytes),
+            },
+        }),
+        Ok(Record::Settings(s)) => Classified::Original(Filed {
+            partition: Partition {
+                table: Table::Settings,
+                day: s.ts.day_number(),
+            },
+            identity: Identity::Keyed {
+                key: settings_identity(&s.settings_id),
+                fingerprint: content_fingerprint(line.bytes),
+            },
+        }),
         Ok(Record::Other { record_type }) => refuse(RecordError::Invalid {
             record_type,
-            reason: "unknown record type: the lake files only vitals, alert and rejected".into(),
+            reason: "unknown record type: the lake files only vitals, alert, admission, \
+                     settings and rejected"
+                .into(),
         }),
         Err(e) => refuse(e),
     }
@@ -288,6 +359,46 @@ mod tests {
             panic!()
         };
         assert_eq!(f.partition.folder_name(), "date=2016-12-31");
+    }
+
+    const ADMISSION: &str = r#"{"type":"admission","ts":"2026-11-29T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","unit":"icu","bed":"B-04","age_band":"70-79","sex":"F","conditions":["copd"],"spo2_scale":2}"#;
+    const SETTINGS: &str = r#"{"type":"settings","ts":"2026-11-30T05:40:01.000Z","patient_id":"PT-1000","device_id":"D-001","settings_id":"PT-1000/2","source":"nurse","limits":{"hr_low":45.0,"spo2_low":88.0}}"#;
+
+    fn keyed(text: &str) -> (Partition, u64, u64) {
+        let Classified::Original(f) = classify(&line(text), NOW) else {
+            panic!("{text} refused")
+        };
+        let Identity::Keyed { key, fingerprint } = f.identity else {
+            panic!("{text}: {:?}", f.identity)
+        };
+        (f.partition, key, fingerprint)
+    }
+
+    #[test]
+    fn admission_and_settings_go_to_their_folders_keyed_by_the_contracts_identity() {
+        let (p, key, fp) = keyed(ADMISSION);
+        assert_eq!(p.table, Table::Admission);
+        assert_eq!(p.folder_name(), "date=2026-11-29");
+        // Other values under the same (patient_id, ts): the same identity, other content.
+        let (_, key2, fp2) = keyed(&ADMISSION.replace("B-04", "B-09"));
+        assert_eq!((key2 == key, fp2 == fp), (true, false));
+        let (_, key3, _) = keyed(&ADMISSION.replace("05:40:01", "05:40:02"));
+        assert_ne!(key3, key, "another ts is another admission");
+
+        let (p, key, fp) = keyed(SETTINGS);
+        assert_eq!(p.table, Table::Settings);
+        assert_eq!(p.folder_name(), "date=2026-11-30");
+        let (_, key2, fp2) = keyed(&SETTINGS.replace("45.0", "40.0"));
+        assert_eq!((key2 == key, fp2 == fp), (true, false));
+        let (_, key3, _) = keyed(&SETTINGS.replace("PT-1000/2", "PT-1000/3"));
+        assert_ne!(key3, key, "another settings_id is another record");
+        assert_ne!(
+            admission_identity("PT-1000/2", Timestamp::from_millis(0)),
+            settings_identity("PT-1000/2"),
+            "the two types never share an identity"
+        );
+        let reason = keyed_conflict(Table::Settings, SETTINGS.as_bytes()).to_string();
+        assert!(reason.contains("settings_id `PT-1000/2`"), "{reason}");
     }
 
     #[test]

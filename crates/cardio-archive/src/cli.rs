@@ -8,9 +8,11 @@ use vitals_core::status::EXIT_STATUS_HELP;
 
 /// Files the CardioStream NDJSON stream (stdin) into a data lake of Hive-partitioned JSON Lines.
 ///
-/// Each valid line is kept byte for byte under <lake>/vitals/ or <lake>/alerts/, in the folder
-/// date=YYYY-MM-DD of its UTC event time; a line that is not a valid record (or arrives already
-/// wrapped as a `rejected` record by an earlier stage) goes to <lake>/_rejected/ with the reason.
+/// Each valid line is kept byte for byte under <lake>/vitals/, alerts/, admission/ or settings/
+/// (one folder per record type), in the folder date=YYYY-MM-DD of its UTC event time; a line that
+/// is not a valid record (or arrives already wrapped as a `rejected` record by an earlier stage), or
+/// an admission or settings record whose identity the lake gives to other bytes, goes to
+/// <lake>/_rejected/ with the reason.
 /// Files in progress are hidden (.part-….jsonl.tmp) and published by fsync and rename. Every record
 /// lands exactly once: a replay of input already archived adds nothing, and after a crash
 /// (even kill -9) a restart salvages what was in progress. Stops at end of input, SIGINT or

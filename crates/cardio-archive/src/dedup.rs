@@ -13,6 +13,10 @@
 //!   looked up in the lake itself (`lake_index.rs`), which has the last word.
 //! - alerts: a hash of `(alert_id, state, priority)`; rejected lines: the hash of their exact bytes.
 //!   Both are rare (a few per patient-hour), 8 bytes each.
+//! - admission and settings records: a hash of the identity (`(patient_id, ts)`, `settings_id`)
+//!   with a hash of the line's bytes, 16 bytes each. They are rarer still (one admission per
+//!   patient, a few settings per stay), so, unlike readings, all are kept and the marks alone
+//!   tell a replay (same bytes) from another record under a taken identity (other bytes).
 //!
 //! The marks are saved in the writer's checkpoint after every publish round (see `writer.rs`).
 
@@ -159,6 +163,19 @@ pub struct Marks {
     pub devices: HashMap<Box<[u8]>, SeqSet, IdHash>,
     pub alerts: HashSet<u64>,
     pub rejected: HashSet<u64>,
+    /// Identity hash → content hash of each admission and settings record.
+    pub keyed: HashMap<u64, u64>,
+}
+
+/// What the marks say about an admission or settings record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyedSeen {
+    /// Its identity is new: file it (it is now marked).
+    New,
+    /// This very record is in the lake: skip it.
+    Same,
+    /// Another record holds its identity: quarantine it.
+    Other,
 }
 
 impl Marks {
@@ -183,12 +200,31 @@ impl Marks {
         self.rejected.insert(id)
     }
 
+    /// Marks an admission or settings record unless its identity is taken already.
+    pub fn insert_keyed(&mut self, key: u64, fingerprint: u64) -> KeyedSeen {
+        match self.keyed.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(fingerprint);
+                KeyedSeen::New
+            }
+            std::collections::hash_map::Entry::Occupied(o) if *o.get() == fingerprint => {
+                KeyedSeen::Same
+            }
+            std::collections::hash_map::Entry::Occupied(_) => KeyedSeen::Other,
+        }
+    }
+
     /// Text form for the checkpoint: one line per device (`d <json id> lo-hi …`), per alert
-    /// (`a <hex>`) and per rejected line (`r <hex>`).
+    /// (`a <hex>`), per rejected line (`r <hex>`) and per admission or settings record
+    /// (`k <identity hex> <content hex>`).
     pub fn encode(&self, out: &mut String) {
         // Written on the filing thread after every round, so kept cheap: no sorting, and plain
         // ids (the normal case) are copied between quotes instead of going through serde.
-        out.reserve(self.devices.len() * 40 + (self.alerts.len() + self.rejected.len()) * 19);
+        out.reserve(
+            self.devices.len() * 40
+                + (self.alerts.len() + self.rejected.len()) * 19
+                + self.keyed.len() * 36,
+        );
         for (id, seqs) in &self.devices {
             out.push_str("d ");
             match std::str::from_utf8(id) {
@@ -215,6 +251,9 @@ impl Marks {
             for h in set {
                 let _ = writeln!(out, "{tag} {h:016x}");
             }
+        }
+        for (key, fingerprint) in &self.keyed {
+            let _ = writeln!(out, "k {key:016x} {fingerprint:016x}");
         }
     }
 
@@ -243,6 +282,16 @@ impl Marks {
             for (lo, hi) in ranges {
                 seqs.insert_range(lo, hi);
             }
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix("k ") {
+            let parsed = rest
+                .split_once(' ')
+                .map(|(k, f)| (u64::from_str_radix(k, 16), u64::from_str_radix(f, 16)));
+            let Some((Ok(key), Ok(fingerprint))) = parsed else {
+                return false;
+            };
+            self.keyed.insert(key, fingerprint);
             return true;
         }
         for (tag, set) in [("a ", &mut self.alerts), ("r ", &mut self.rejected)] {
@@ -362,6 +411,7 @@ mod tests {
         m.add_reading(b"we\"ird \n id", 3);
         m.insert_alert(0xdead_beef);
         m.insert_rejected(42);
+        assert_eq!(m.insert_keyed(7, 70), KeyedSeen::New);
         let mut text = String::new();
         m.encode(&mut text);
         let mut back = Marks::default();
@@ -372,5 +422,19 @@ mod tests {
         assert!(!back.decode_line("d \"x\" 5-3"));
         assert!(!back.decode_line("d \"x\" @0 5-7"), "not a range");
         assert!(!back.decode_line("zz"));
+        assert!(
+            !back.decode_line("k 07"),
+            "an identity without its content hash"
+        );
+    }
+
+    #[test]
+    fn a_keyed_identity_is_filed_once_and_other_bytes_under_it_are_told_apart() {
+        let mut m = Marks::default();
+        assert_eq!(m.insert_keyed(1, 10), KeyedSeen::New);
+        assert_eq!(m.insert_keyed(1, 10), KeyedSeen::Same);
+        assert_eq!(m.insert_keyed(1, 11), KeyedSeen::Other);
+        assert_eq!(m.keyed[&1], 10, "the first record keeps the identity");
+        assert_eq!(m.insert_keyed(2, 11), KeyedSeen::New);
     }
 }

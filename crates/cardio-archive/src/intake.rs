@@ -43,6 +43,10 @@ pub enum BatchIdentity {
         ts: i64,
     },
     Hash(u64),
+    Keyed {
+        key: u64,
+        fingerprint: u64,
+    },
 }
 
 /// One line ready to file: where, its identity and its bytes in the batch buffer.
@@ -87,6 +91,7 @@ impl Batch {
         };
         let identity = match filed.identity {
             Identity::Hash(h) => BatchIdentity::Hash(h),
+            Identity::Keyed { key, fingerprint } => BatchIdentity::Keyed { key, fingerprint },
             Identity::Reading { device, seq, ts } => {
                 let device = match device {
                     Device::InLine(r) => line.start + r.start..line.start + r.end,

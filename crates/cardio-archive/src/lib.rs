@@ -65,11 +65,14 @@ pub fn run(cli: Cli) -> Result<u8> {
                 salvaged = format!(", {} salvaged at start", s.salvaged_records);
             }
             eprintln!(
-                "cardio-archive: {} lines in; filed {} vitals, {} alerts, {} rejected; \
-                 {} already in the lake skipped; {} bad lines; {} files published to {}{salvaged}",
+                "cardio-archive: {} lines in; filed {} vitals, {} alerts, {} admission, {} settings, \
+                 {} rejected; {} already in the lake skipped; {} bad lines; {} files published to \
+                 {}{salvaged}",
                 s.lines,
                 s.vitals,
                 s.alerts,
+                s.admission,
+                s.settings,
                 s.rejected,
                 s.duplicates,
                 s.bad,

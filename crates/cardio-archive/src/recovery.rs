@@ -157,6 +157,11 @@ pub fn mark_line(marks: &mut Marks, partition: Partition, line: &vitals_core::Li
         Identity::Hash(h) if partition.table == Table::Alerts => {
             marks.insert_alert(h);
         }
+        Identity::Keyed { key, fingerprint } => {
+            // A second record under a taken identity cannot be in a lake this archive wrote
+            // (`check` reports one put there by hand); the first one read keeps the identity.
+            marks.insert_keyed(key, fingerprint);
+        }
         Identity::Hash(h) => {
             marks.insert_rejected(h);
         }

@@ -2,7 +2,9 @@
 //! moments many times (while filing, publishing, recovering), restart it each time with a replay
 //! from a random earlier point (sometimes only every other line of it, leaving a hole at every
 //! other seq), finally re-feed the whole input, then check the lake holds every valid record
-//! exactly once, every bad line once in `_rejected/`, and `check` passes. Some devices restart
+//! exactly once, every bad line once in `_rejected/`, and `check` passes. Each patient's
+//! `admission` record and its `settings` records (the unit profile, then the nurse's changes) are
+//! in the stream too, and must land once each in `admission/` and `settings/`. Some devices restart
 //! their seq with the clock set back (into the day before), and some step their clock back
 //! between two readings: their readings too must land once each.
 //!
@@ -36,6 +38,8 @@ struct Input {
     lines: Vec<Vec<u8>>,
     vitals: BTreeSet<String>,
     alerts: BTreeSet<String>,
+    admission: BTreeSet<String>,
+    settings: BTreeSet<String>,
     /// Exact bytes of each line the archive must refuse and keep.
     bad: BTreeSet<Vec<u8>>,
     /// Rejected envelopes from an upstream stage, filed as they are.
@@ -47,13 +51,30 @@ fn generate(rng: &mut Rng, devices: u32, per_device: u64) -> Input {
         lines: Vec::new(),
         vitals: BTreeSet::new(),
         alerts: BTreeSet::new(),
+        admission: BTreeSet::new(),
+        settings: BTreeSet::new(),
         bad: BTreeSet::new(),
         envelopes: BTreeSet::new(),
     };
     let mut n = 0u64;
+    let mut settings_n = vec![0u32; devices as usize];
     for at in 0..per_device {
         for d in 0..devices {
             let (seq, secs) = device_clock(d, at, per_device);
+            // The patient's admission and unit profile before the first reading, and now and then
+            // a change of limits by the nurse.
+            if at == 0 || rng.below(200) == 0 {
+                let k = &mut settings_n[d as usize];
+                *k += 1;
+                if at == 0 {
+                    let a = admission(d);
+                    input.lines.push(a.clone().into_bytes());
+                    input.admission.insert(a);
+                }
+                let s = settings(d, *k, secs, 40 + *k);
+                input.lines.push(s.clone().into_bytes());
+                input.settings.insert(s);
+            }
             let v = vitals_at(d, seq, secs);
             input.lines.push(v.clone().into_bytes());
             input.vitals.insert(v);
@@ -228,6 +249,17 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
     let alerts = lake_lines(&lake, Table::Alerts);
     assert_eq!(alerts.len(), input.alerts.len(), "every alert event once");
     assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), input.alerts);
+    for (table, sent) in [
+        (Table::Admission, &input.admission),
+        (Table::Settings, &input.settings),
+    ] {
+        let landed = lake_lines(&lake, table);
+        assert_eq!(landed.len(), sent.len(), "every {table} record once");
+        assert!(
+            &landed.into_iter().collect::<BTreeSet<_>>() == sent,
+            "{table}"
+        );
+    }
 
     let mut refused: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
     let mut envelopes: BTreeMap<String, u32> = BTreeMap::new();
@@ -258,10 +290,12 @@ fn sigkill_at_random_moments_then_replay_keeps_every_record_exactly_once() {
     let torn = log.matches("torn last line").count();
     eprintln!(
         "chaos: survived {kills} SIGKILLs over {runs} runs ({salvaged} hidden files salvaged, \
-         {torn} with a torn last line); {} readings, {} alerts, {} bad lines, \
-         {} envelopes exactly once; {:.1} s",
+         {torn} with a torn last line); {} readings, {} alerts, {} admission, {} settings, \
+         {} bad lines, {} envelopes exactly once; {:.1} s",
         input.vitals.len(),
         input.alerts.len(),
+        input.admission.len(),
+        input.settings.len(),
         input.bad.len(),
         input.envelopes.len(),
         started.elapsed().as_secs_f64()

@@ -1,6 +1,7 @@
 //! Properties (STYLE.md), running the library's `archive` in-process on generated input:
 //!
-//! - whatever the mix of readings, alerts, bad lines and upstream envelopes, however files roll,
+//! - whatever the mix of readings, alerts, admission and settings records (an admission repeated
+//!   as a replay would), bad lines and upstream envelopes, however files roll,
 //!   and whatever part of the input is replayed, every valid input line reaches the lake exactly
 //!   once, byte for byte, and every bad line is kept once;
 //! - whatever devices do to their seq and clock (restarts from 0 or elsewhere, clock steps back
@@ -26,6 +27,8 @@ use proptest::prelude::*;
 enum Item {
     Reading(u32),
     Alert(u32),
+    Admission(u32),
+    Settings(u32),
     Bad,
     Envelope,
 }
@@ -34,6 +37,8 @@ fn item() -> impl Strategy<Value = Item> {
     prop_oneof![
         8 => (0u32..6).prop_map(Item::Reading),
         1 => (0u32..6).prop_map(Item::Alert),
+        1 => (0u32..6).prop_map(Item::Admission),
+        1 => (0u32..6).prop_map(Item::Settings),
         1 => Just(Item::Bad),
         1 => Just(Item::Envelope),
     ]
@@ -43,6 +48,8 @@ struct Expected {
     lines: Vec<Vec<u8>>,
     vitals: BTreeSet<String>,
     alerts: BTreeSet<String>,
+    admission: BTreeSet<String>,
+    settings: BTreeSet<String>,
     kept: usize,
     bad: usize,
 }
@@ -52,10 +59,13 @@ fn build(items: &[Item]) -> Expected {
         lines: vec![],
         vitals: BTreeSet::new(),
         alerts: BTreeSet::new(),
+        admission: BTreeSet::new(),
+        settings: BTreeSet::new(),
         kept: 0,
         bad: 0,
     };
     let mut seq = [0u64; 6];
+    let mut settings_n = [0u32; 6];
     for (n, it) in items.iter().enumerate() {
         let n = n as u64;
         let line = match it {
@@ -69,6 +79,18 @@ fn build(items: &[Item]) -> Expected {
                 let a = alert(*d, n, "raised");
                 e.alerts.insert(a.clone());
                 a.into_bytes()
+            }
+            Item::Admission(d) => {
+                let a = admission(*d);
+                e.admission.insert(a.clone());
+                a.into_bytes()
+            }
+            Item::Settings(d) => {
+                let k = &mut settings_n[*d as usize];
+                *k += 1;
+                let s = settings(*d, *k, i64::from(*k) * 60, 40 + *k);
+                e.settings.insert(s.clone());
+                s.into_bytes()
             }
             Item::Bad => {
                 e.kept += 1;
@@ -140,6 +162,11 @@ proptest! {
         let alerts = lake_lines(&lake, Table::Alerts);
         prop_assert_eq!(alerts.len(), e.alerts.len());
         prop_assert_eq!(alerts.into_iter().collect::<BTreeSet<_>>(), e.alerts);
+        for (table, sent) in [(Table::Admission, &e.admission), (Table::Settings, &e.settings)] {
+            let landed = lake_lines(&lake, table);
+            prop_assert_eq!(landed.len(), sent.len());
+            prop_assert_eq!(&landed.into_iter().collect::<BTreeSet<_>>(), sent);
+        }
         prop_assert_eq!(lake_lines(&lake, Table::Rejected).len(), e.kept);
         prop_assert!(in_progress(&lake).is_empty());
     }

@@ -87,3 +87,55 @@ fn duckdb_pandas_and_pyarrow_see_exactly_the_published_records_also_while_writin
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     read_lake(&lake, 3000, 1, &["2026-11-28", "2026-11-29"]);
 }
+
+/// The Patients queries of docs/reading-the-lake.md (DuckDB and pandas, run by
+/// `read_patients.py` straight from the page) give one row per patient: the admission and the
+/// settings in force, the latest by `ts` and then by the number in `settings_id` (`/10` after `/9`).
+#[test]
+fn duckdb_and_pandas_give_one_patients_row_with_the_latest_admission_and_settings() {
+    if !readers_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let mut input = vec![admission(0), settings(0, 1, 0, 50), admission(1)];
+    input.push(settings(1, 1, 0, 50));
+    // Patient 0: the nurse sets the limits nine times at one instant (the tie is broken by n);
+    // patient 1: twice the next day (the later ts wins).
+    for n in 2..=10 {
+        input.push(settings(0, n, 3_600, 40 + n));
+    }
+    input.push(settings(1, 2, 86_400, 44));
+    input.push(settings(1, 3, 86_400 + 60, 42));
+    for seq in 0..10 {
+        input.push(vitals(0, seq));
+        input.push(vitals(1, seq));
+    }
+    let o = run(&lake, &["--max-records", "3"], &ndjson(&input));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let limits =
+        |hr_low: u32| serde_json::json!({"hr_high": 120, "hr_low": hr_low, "spo2_low": 90});
+    let expected = serde_json::json!({
+        "PT-1000": {"unit": "surgical", "bed": "B-01", "age_band": "60-69", "sex": "F",
+                    "conditions": ["copd"], "spo2_scale": 2, "settings_id": "PT-1000/10",
+                    "settings_source": "nurse", "individualised": true, "limits": limits(50)},
+        "PT-1001": {"unit": "surgical", "bed": "B-02", "age_band": "70-79", "sex": "M",
+                    "conditions": [], "spo2_scale": 1, "settings_id": "PT-1001/3",
+                    "settings_source": "nurse", "individualised": true, "limits": limits(42)},
+    });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new("python3")
+        .arg(root.join("tests/read_patients.py"))
+        .arg(root.join("../../docs/reading-the-lake.md"))
+        .arg(&lake)
+        .arg(expected.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "the documented Patients queries disagree:\n{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

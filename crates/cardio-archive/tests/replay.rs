@@ -8,18 +8,9 @@ use std::collections::BTreeSet;
 
 use common::*;
 
-fn lines(v: &[String]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for l in v {
-        out.extend_from_slice(l.as_bytes());
-        out.push(b'\n');
-    }
-    out
-}
-
 /// Feeds `input`, expects status 0 and nothing in `_rejected/`.
 fn feed_clean(lake: &std::path::Path, input: &[String]) {
-    let out = run(lake, &[], &lines(input));
+    let out = run(lake, &[], &ndjson(input));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         lake_lines(lake, Table::Rejected).is_empty(),
@@ -107,7 +98,7 @@ fn a_different_reading_under_an_identity_already_in_the_lake_is_quarantined_with
     let second = first.replace("\"spo2_pct\":97", "\"spo2_pct\":88");
     feed_clean(&lake, std::slice::from_ref(&first));
     for _ in 0..2 {
-        let out = run(&lake, &[], &lines(&[first.clone(), second.clone()]));
+        let out = run(&lake, &[], &ndjson(&[first.clone(), second.clone()]));
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         assert!(
             stderr(&out).contains("line 2:") && stderr(&out).contains("already in the lake"),

@@ -110,7 +110,7 @@ fn export(input: impl Read, common: &CommonArgs, out: &mut dyn Exporter) -> anyh
                 }
             }
             Ok(Record::Rejected(_)) => c.rejected += 1,
-            Ok(Record::Other { .. }) => c.other += 1,
+            Ok(Record::Admission(_) | Record::Settings(_) | Record::Other { .. }) => c.other += 1,
             Err(e) => {
                 c.bad_lines += 1;
                 bad.report(number, &e);

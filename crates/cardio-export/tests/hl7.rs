@@ -124,7 +124,10 @@ fn a_malformed_ack_is_never_taken_for_acceptance() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("gave up on message D-001.0 (input line 1) after 3 attempts"),
+        stderr(&o).contains(&format!(
+            "gave up on message D-001.0 (input line {}) after 3 attempts",
+            line_of_message(&input, 1)
+        )),
         "{}",
         stderr(&o)
     );
@@ -143,7 +146,10 @@ fn a_rejected_message_stops_the_export_naming_it_and_nothing_after_it_is_sent() 
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("rejected message"), "{err}");
-    assert!(err.contains("(input line 3): AR"), "{err}");
+    assert!(
+        err.contains(&format!("(input line {}): AR", line_of_message(&input, 3))),
+        "{err}"
+    );
     assert!(
         err.contains("2 messages were acknowledged before it"),
         "{err}"

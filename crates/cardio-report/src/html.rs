@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use vitals_core::news2::{self, Spo2Scale};
-use vitals_core::{Priority, Timestamp, Vital};
+use vitals_core::{Priority, SettingsSource, Timestamp, Vital};
 
 use crate::chart::{self, ChartSpec, Lane, Line, Marker, TimeAxis};
 use crate::model::{self, Episode, Patient, Ward};
@@ -221,6 +221,7 @@ pub fn render(ward: &Ward, info: &PageInfo) -> String {
     out.push_str("</style></head><body>\n");
     header(&mut out, ward, info);
     ward_table(&mut out, ward);
+    patients_table(&mut out, ward);
     alerts_section(&mut out, ward, &axis);
     trends_section(&mut out, ward, info, &axis);
     devices_section(&mut out, ward, &axis);
@@ -259,15 +260,16 @@ fn header(out: &mut String, ward: &Ward, info: &PageInfo) {
             escape(ward.first_bad.as_deref().unwrap_or(""))
         );
     }
-    out.push_str("<nav><a href=\"#ward\">Ward overview</a><a href=\"#alerts\">Alerts</a><a href=\"#trends\">Patient trends</a><a href=\"#devices\">Devices</a><a href=\"#alert-events\">Alert events</a></nav></header>\n");
+    out.push_str("<nav><a href=\"#ward\">Ward overview</a><a href=\"#patients\">Patients</a><a href=\"#alerts\">Alerts</a><a href=\"#trends\">Patient trends</a><a href=\"#devices\">Devices</a><a href=\"#alert-events\">Alert events</a></nav></header>\n");
 }
 
-/// NEWS2 parameter score of a latest value, for the cell tint.
-fn cell_score(q: usize, v: f32, on_oxygen: bool) -> u8 {
+/// NEWS2 parameter score of a latest value, for the cell tint: SpO2 on the patient's own scale
+/// (its `admission` record's; scale 1 without one).
+fn cell_score(q: usize, v: f32, on_oxygen: bool, scale: Spo2Scale) -> u8 {
     let i = v.round() as i32;
     match q {
         model::HR => news2::pulse_score(i),
-        model::SPO2 => news2::spo2_score(i, Spo2Scale::Scale1, on_oxygen),
+        model::SPO2 => news2::spo2_score(i, scale, on_oxygen),
         model::RR => news2::respiration_score(i),
         model::TEMP => news2::temperature_score(f64::from(v)),
         model::SBP => news2::systolic_score(i),
@@ -278,7 +280,7 @@ fn cell_score(q: usize, v: f32, on_oxygen: bool) -> u8 {
 fn value_cell(out: &mut String, p: &Patient, q: usize) {
     match p.latest[q] {
         Some(l) => {
-            let score = cell_score(q, l.value, p.on_oxygen);
+            let score = cell_score(q, l.value, p.on_oxygen, spo2_scale(p));
             let text = if q == model::TEMP {
                 format!("{:.1}", l.value)
             } else {
@@ -321,7 +323,7 @@ fn ward_table(out: &mut String, ward: &Ward) {
         value_cell(out, p, model::TEMP);
         match (p.latest[model::SBP], p.latest[model::DBP]) {
             (Some(s), d) => {
-                let score = cell_score(model::SBP, s.value, false);
+                let score = cell_score(model::SBP, s.value, false, Spo2Scale::Scale1);
                 let dia = d.map_or("–".to_owned(), |d| format!("{:.0}", d.value));
                 let _ = write!(
                     out,
@@ -350,6 +352,77 @@ fn ward_table(out: &mut String, ward: &Ward) {
         );
     }
     out.push_str("</tbody></table></section>\n");
+}
+
+fn spo2_scale(p: &Patient) -> Spo2Scale {
+    p.admission
+        .as_ref()
+        .map_or(Spo2Scale::Scale1, |a| a.spo2_scale)
+}
+
+/// One row per patient: who the patient is (the `admission` record) and the alarm limits in force
+/// at the end of the period (the latest `settings` record), with the alarms raised in the period.
+fn patients_table(out: &mut String, ward: &Ward) {
+    out.push_str("<section id=\"patients\"><h2>Patients</h2><p class=\"note\">From each patient's admission record and the latest settings record: the alarm limits in force at the end of the period, individualised when the nurse set them rather than the unit's profile. Alarms: episodes raised in the period.</p>");
+    if ward
+        .patients
+        .iter()
+        .all(|p| p.admission.is_none() && p.settings.is_none())
+    {
+        out.push_str("<p class=\"note\" id=\"no-admission\">This lake has no admission or settings records (it was written before the stream carried them): only the patients' ids and alarms are known.</p>");
+    }
+    out.push_str("<table id=\"patients-table\"><thead><tr><th class=\"l\">Patient</th><th>Unit</th><th>Bed</th><th>Age band</th><th>Sex</th><th class=\"l\">Conditions</th><th>NEWS2 SpO2 scale</th><th class=\"l\">Alarm limits in force</th><th>Individualised</th><th>Since (UTC)</th><th>Alarms</th></tr></thead><tbody>\n");
+    let dash = || "–".to_owned();
+    for p in &ward.patients {
+        let a = p.admission.as_ref();
+        let s = p.settings.as_ref();
+        let text = |v: Option<String>| escape(&v.unwrap_or_else(dash));
+        let limits = s.map(|s| {
+            s.limits
+                .iter()
+                .map(|(rule, limit)| format!("{rule} {limit}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let individualised = s.map(|s| {
+            let nurse = s.source == SettingsSource::Nurse;
+            if nurse { "yes" } else { "no" }.to_owned()
+        });
+        let _ = writeln!(
+            out,
+            "<tr class=\"profile-row\" data-patient=\"{id}\"><td class=\"l\"><a href=\"#{anchor}\">{id}</a></td><td>{unit}</td><td>{bed}</td><td>{age}</td><td>{sex}</td><td class=\"l\">{conditions}</td><td>{scale}</td><td class=\"l limits\" title=\"{settings_id}\">{limits}</td><td class=\"individualised\">{individualised}</td><td>{since}</td><td>{alarms}</td></tr>",
+            id = escape(&p.id),
+            anchor = anchor(&p.id),
+            unit = text(a.map(|a| a.unit.as_str().to_owned())),
+            bed = text(a.map(|a| a.bed.clone())),
+            age = text(a.map(|a| serde_plain(&a.age_band))),
+            sex = text(a.map(|a| serde_plain(&a.sex))),
+            conditions = text(a.map(|a| if a.conditions.is_empty() {
+                "none".to_owned()
+            } else {
+                a.conditions.join(", ")
+            })),
+            scale = text(a.map(|a| match a.spo2_scale {
+                Spo2Scale::Scale1 => "1".to_owned(),
+                Spo2Scale::Scale2 => "2".to_owned(),
+            })),
+            settings_id = text(s.map(|s| s.settings_id.clone())),
+            limits = text(limits),
+            individualised = text(individualised),
+            since = text(s.map(|s| time(s.ts.millis()))),
+            alarms = p.alarms(),
+        );
+    }
+    out.push_str("</tbody></table></section>\n");
+}
+
+/// A value as its JSON string form (`"70-79"`, `"F"`), the names the stream uses.
+fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }
 
 fn episode_title(e: &Episode) -> String {

@@ -1,7 +1,8 @@
-//! Reading the data lake (docs/spec.md §2): only published `*.jsonl` files under `vitals/` and
-//! `alerts/`, never a hidden in-progress `.part-….jsonl.tmp` file nor anything under a name that
-//! starts with `.` or `_` (such as `_rejected/`). Those layout rules are `vitals_core::lake`'s;
-//! this module turns the files' lines into the report's readings and alerts.
+//! Reading the data lake (docs/spec.md §2): only published `*.jsonl` files under `vitals/`,
+//! `alerts/`, `admission/` and `settings/`, never a hidden in-progress `.part-….jsonl.tmp` file nor
+//! anything under a name that starts with `.` or `_` (such as `_rejected/`). Those layout rules are
+//! `vitals_core::lake`'s; this module turns the files' lines into the report's readings, alerts,
+//! admissions and settings.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use vitals_core::lake::{Table, partition_day, published_files};
-use vitals_core::{Alert, Timestamp};
+use vitals_core::{Admission, Alert, Settings, Timestamp};
 
 use crate::model::{Filter, Reading};
 
@@ -63,6 +64,8 @@ pub struct SeriesPart {
 pub struct FileContents {
     pub series: Vec<SeriesPart>,
     pub alerts: Vec<Alert>,
+    pub admissions: Vec<Admission>,
+    pub settings: Vec<Settings>,
     /// Lines that were not a record of the folder's type, with the first reason seen.
     pub bad_lines: u64,
     pub first_bad: Option<String>,
@@ -73,6 +76,8 @@ pub struct FileContents {
 pub enum Folder {
     Vitals,
     Alerts,
+    Admission,
+    Settings,
 }
 
 /// Reads one published file, keeping the records the filter accepts.
@@ -134,6 +139,26 @@ pub fn read_file(path: &Path, folder: Folder, filter: &Filter) -> Result<FileCon
                 Folder::Alerts => parse_alert(line, filter).map(|a| {
                     if let Some(a) = a {
                         out.alerts.push(a);
+                    }
+                }),
+                Folder::Admission => parse_of_type::<Admission>(line, "admission").map(|a| {
+                    // Who the patient is holds for the whole stay: an admission before --from
+                    // still describes the patients shown; one from --to on is not in the period.
+                    if let Some(a) = a.filter(|a| {
+                        filter.accepts_patient(&a.patient_id)
+                            && filter.to.is_none_or(|to| a.ts.millis() < to)
+                    }) {
+                        out.admissions.push(a);
+                    }
+                }),
+                Folder::Settings => parse_of_type::<Settings>(line, "settings").map(|s| {
+                    // Settings stay in force until replaced, so those before --from count; those
+                    // from --to on are not in force in the period.
+                    if let Some(s) = s.filter(|s| {
+                        filter.accepts_patient(&s.patient_id)
+                            && filter.to.is_none_or(|to| s.ts.millis() < to)
+                    }) {
+                        out.settings.push(s);
                     }
                 }),
             }
@@ -225,6 +250,21 @@ fn parse_alert(line: &str, filter: &Filter) -> Result<Option<Alert>, String> {
     Ok(Some(a))
 }
 
+/// A line of `record_type`, checked as vitals-core checks it; `Ok(None)` for a valid object of
+/// another type.
+fn parse_of_type<T: serde::de::DeserializeOwned>(
+    line: &str,
+    record_type: &str,
+) -> Result<Option<T>, String> {
+    let t: TypeOnly = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    if t.record_type != record_type {
+        return Ok(None);
+    }
+    serde_json::from_str(line)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
 /// All published files of a lake, read on the available cores, merged in path order.
 #[derive(Debug, Default)]
 pub struct LakeContents {
@@ -232,7 +272,9 @@ pub struct LakeContents {
     pub contents: Vec<FileContents>,
 }
 
-/// Reads `<lake>/vitals` and `<lake>/alerts`, skipping whole day partitions outside the filter.
+/// Reads `<lake>/vitals` and `<lake>/alerts`, skipping whole day partitions outside the filter,
+/// and every day of `<lake>/admission` and `<lake>/settings` (what holds in the period may have
+/// been recorded before it). A lake written before these two existed simply has no such folder.
 pub fn read_lake(lake: &Path, filter: &Filter) -> Result<LakeContents> {
     if !lake.is_dir() {
         anyhow::bail!(
@@ -244,9 +286,12 @@ pub fn read_lake(lake: &Path, filter: &Filter) -> Result<LakeContents> {
     for (table, folder) in [
         (Table::Vitals, Folder::Vitals),
         (Table::Alerts, Folder::Alerts),
+        (Table::Admission, Folder::Admission),
+        (Table::Settings, Folder::Settings),
     ] {
+        let by_day = matches!(folder, Folder::Vitals | Folder::Alerts);
         for file in published_files(&lake.join(table.dir_name()))? {
-            if partition_day(&file).is_none_or(|day| filter.accepts_day(day)) {
+            if !by_day || partition_day(&file).is_none_or(|day| filter.accepts_day(day)) {
                 jobs.push((file, folder));
             }
         }

@@ -1,5 +1,6 @@
 //! cardio-report: one self-contained HTML page from the CardioStream data lake, for people without
-//! Power BI: a ward overview, per-patient trend charts with alarm episodes and normal ranges, an
+//! Power BI: a ward overview, a Patients table (admission and the alarm limits in force),
+//! per-patient trend charts with alarm episodes and normal ranges, an
 //! alert timeline, and device battery and lost readings.
 //!
 //! `lake` reads the published files, `model` builds the ward from them, `chart` draws inline SVG
@@ -29,15 +30,18 @@ use crate::model::{Filter, Ward};
     version,
     about = "Writes one self-contained HTML report (inline SVG, no network requests) from a CardioStream data lake.",
     long_about = "Writes one self-contained HTML report from a CardioStream data lake: a ward overview \
-(latest vitals, NEWS2 coloured by risk band), per-patient trend charts with alarm episodes and the \
+(latest vitals, NEWS2 coloured by risk band), a Patients table (unit, bed, age band, sex, conditions, \
+NEWS2 SpO2 scale, the alarm limits in force and whether the nurse individualised them, alarm count), \
+per-patient trend charts with alarm episodes and the \
 normal ranges shaded, an alert timeline, and device battery and lost readings (seq gaps).\n\n\
-Only published files are read: *.jsonl under <LAKE>/vitals and <LAKE>/alerts, skipping every file \
+Only published files are read: *.jsonl under <LAKE>/vitals, alerts, admission and settings (the \
+last two may be absent: a lake written before them still gives a report), skipping every file \
 or folder whose name starts with '.' or '_' (files still being written, _rejected/). The page needs \
 no network and no script; open it from disk in any browser.",
     after_help = EXIT_STATUS_HELP
 )]
 pub struct Args {
-    /// The lake folder, the one that holds vitals/ and alerts/.
+    /// The lake folder, the one that holds vitals/, alerts/, admission/ and settings/.
     #[arg(long, value_name = "DIR", default_value = "./med_data_lake")]
     pub lake: PathBuf,
 

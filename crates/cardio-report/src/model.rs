@@ -1,9 +1,10 @@
-//! The ward as the report shows it: patients with their readings and latest values, devices with
-//! battery and lost readings, alert episodes. Built once from what `lake` read.
+//! The ward as the report shows it: patients with their readings and latest values, who they are
+//! and the alarm limits in force for them, devices with battery and lost readings, alert
+//! episodes. Built once from what `lake` read.
 
 use std::collections::{BTreeMap, HashMap};
 
-use vitals_core::{Alert, AlertState, Priority, Vital};
+use vitals_core::{Admission, Alert, AlertState, Priority, Settings, Vital};
 
 use crate::lake::LakeContents;
 
@@ -80,6 +81,29 @@ pub struct Patient {
     pub consciousness: u8,
     /// Alarm episodes raised, by priority low, medium, high.
     pub raised: [u32; 3],
+    /// The patient's latest `admission` record, if the lake has one.
+    pub admission: Option<Admission>,
+    /// The alarm settings in force at the end of the period: the latest `settings` record.
+    pub settings: Option<Settings>,
+}
+
+impl Patient {
+    /// Alarm episodes raised in the period, all priorities.
+    pub fn alarms(&self) -> u32 {
+        self.raised.iter().sum()
+    }
+}
+
+/// Order of a patient's settings records: by event time, then by the `n` of `settings_id`
+/// (`<patient_id>/<n>`, counting in stream order), so the last is the one in force.
+fn settings_order(s: &Settings) -> (i64, u64) {
+    let n = s
+        .settings_id
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (s.ts.millis(), n)
 }
 
 #[derive(Debug)]
@@ -156,12 +180,30 @@ impl Ward {
         let mut patients: BTreeMap<String, Vec<Reading>> = BTreeMap::new();
         let mut patient_devices: HashMap<String, Vec<String>> = HashMap::new();
         let mut devices: BTreeMap<String, (Vec<String>, Vec<SeqSample>)> = BTreeMap::new();
+        let mut admissions: HashMap<String, Admission> = HashMap::new();
+        let mut settings: HashMap<String, Settings> = HashMap::new();
         for file in lake.contents {
             ward.bad_lines += file.bad_lines;
             if ward.first_bad.is_none() {
                 ward.first_bad = file.first_bad;
             }
             ward.alerts.extend(file.alerts);
+            for a in file.admissions {
+                match admissions.get(&a.patient_id) {
+                    Some(known) if known.ts >= a.ts => {}
+                    _ => {
+                        admissions.insert(a.patient_id.clone(), a);
+                    }
+                }
+            }
+            for s in file.settings {
+                match settings.get(&s.patient_id) {
+                    Some(known) if settings_order(known) >= settings_order(&s) => {}
+                    _ => {
+                        settings.insert(s.patient_id.clone(), s);
+                    }
+                }
+            }
             for part in file.series {
                 ward.records += part.readings.len() as u64;
                 let d = devices.entry(part.device.clone()).or_default();
@@ -189,20 +231,30 @@ impl Ward {
             devices.sort();
             ward.patients.push(patient(id, devices, readings));
         }
-        // Patients known only from alerts still get a row.
+        // Patients known only from alerts, an admission or settings still get a row.
         let mut index: HashMap<String, usize> = ward
             .patients
             .iter()
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
-        for a in &ward.alerts {
-            if !index.contains_key(&a.patient_id) {
-                index.insert(a.patient_id.clone(), ward.patients.len());
-                let devices = vec![a.device_id.clone()];
-                ward.patients
-                    .push(patient(a.patient_id.clone(), devices, Vec::new()));
+        let known_elsewhere = ward
+            .alerts
+            .iter()
+            .map(|a| (&a.patient_id, &a.device_id))
+            .chain(admissions.values().map(|a| (&a.patient_id, &a.device_id)))
+            .chain(settings.values().map(|s| (&s.patient_id, &s.device_id)));
+        let mut extra = Vec::new();
+        for (id, device) in known_elsewhere {
+            if !index.contains_key(id) {
+                index.insert(id.clone(), ward.patients.len() + extra.len());
+                extra.push(patient(id.clone(), vec![device.clone()], Vec::new()));
             }
+        }
+        ward.patients.extend(extra);
+        for p in &mut ward.patients {
+            p.admission = admissions.remove(&p.id);
+            p.settings = settings.remove(&p.id);
         }
         ward.patients.sort_by(|a, b| a.id.cmp(&b.id));
         let index: HashMap<&str, usize> = ward
@@ -281,6 +333,8 @@ fn patient(id: String, devices: Vec<String>, readings: Vec<Reading>) -> Patient 
         consciousness: last.map_or(b'A', |r| r.consciousness),
         raised: [0; 3],
         readings,
+        admission: None,
+        settings: None,
     }
 }
 
@@ -379,6 +433,19 @@ mod tests {
         assert_eq!(d.lost, 0);
         assert_eq!(d.min_battery, Some(39.0));
         assert_eq!(d.latest_battery, Some(39.0));
+    }
+
+    #[test]
+    fn the_settings_in_force_are_the_latest_by_time_then_by_their_number() {
+        let at = |ts: i64, id: &str| {
+            let line = format!(
+                r#"{{"type":"settings","ts":"{}","patient_id":"PT-1","device_id":"D-1","settings_id":"{id}","source":"nurse","limits":{{}}}}"#,
+                vitals_core::Timestamp::from_millis(ts)
+            );
+            serde_json::from_str::<Settings>(&line).unwrap()
+        };
+        assert!(settings_order(&at(0, "PT-1/10")) > settings_order(&at(0, "PT-1/9")));
+        assert!(settings_order(&at(1000, "PT-1/2")) > settings_order(&at(0, "PT-1/10")));
     }
 
     #[test]

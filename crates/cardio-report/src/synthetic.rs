@@ -304,6 +304,7 @@ pub fn write_lake(root: &Path, spec: &LakeSpec) -> Result<Written> {
                     limit: Some(limit),
                     news2: Some(news),
                     message,
+                    settings_id: None,
                 };
                 alerts.write(ts, &a)?;
                 written.alerts += 1;

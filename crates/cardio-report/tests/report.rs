@@ -279,3 +279,126 @@ fn absurd_values_never_make_a_nan_or_infinite_coordinate() {
         assert!(!svg.contains("inf"), "{svg}");
     }
 }
+
+/// Writes an `admission/` and a `settings/` file into a lake of `patients` synthetic patients:
+/// PT-1000 on the ICU with COPD (SpO2 scale 2) and limits set by the nurse, then changed again at
+/// `late` (after the window some tests use); PT-1001 on the unit's profile.
+fn profiles(lake: &Path, late: &str) {
+    let day = "date=2026-11-28";
+    let admission = [
+        r#"{"type":"admission","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-1000","device_id":"D-001","unit":"icu","bed":"B-04","age_band":"70-79","sex":"F","conditions":["copd","af"],"spo2_scale":2}"#,
+        r#"{"type":"admission","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-1001","device_id":"D-002","unit":"icu","bed":"B-05","age_band":"30-39","sex":"M","conditions":[],"spo2_scale":1}"#,
+    ];
+    let settings = [
+        r#"{"type":"settings","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-1000","device_id":"D-001","settings_id":"PT-1000/1","source":"unit_profile","limits":{"hr_low":50,"spo2_low":90}}"#.to_owned(),
+        r#"{"type":"settings","ts":"2026-11-28T00:05:00.000Z","patient_id":"PT-1000","device_id":"D-001","settings_id":"PT-1000/2","source":"nurse","limits":{"hr_low":45,"spo2_low":86}}"#.to_owned(),
+        format!(
+            r#"{{"type":"settings","ts":"{late}","patient_id":"PT-1000","device_id":"D-001","settings_id":"PT-1000/3","source":"nurse","limits":{{"hr_low":40,"spo2_low":85}}}}"#
+        ),
+        r#"{"type":"settings","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-1001","device_id":"D-002","settings_id":"PT-1001/1","source":"unit_profile","limits":{"hr_low":50,"spo2_low":90}}"#.to_owned(),
+    ];
+    for (folder, lines) in [
+        ("admission", admission.map(str::to_owned).to_vec()),
+        ("settings", settings.to_vec()),
+    ] {
+        let dir = lake.join(folder).join(day);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("part-main-0000000000.jsonl"),
+            lines.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+}
+
+/// The cells of a patient's row of the Patients table, as text.
+fn profile_row(html: &str, patient: &str) -> String {
+    let start = html
+        .find(&format!(
+            "<tr class=\"profile-row\" data-patient=\"{patient}\""
+        ))
+        .unwrap_or_else(|| panic!("no Patients row for {patient}"));
+    let row = &html[start..];
+    row[..row.find("</tr>").unwrap()].to_owned()
+}
+
+#[test]
+fn the_patients_table_shows_each_admission_and_the_limits_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake_dir = dir.path().join("lake");
+    lake(&lake_dir, 3, 1800);
+    profiles(&lake_dir, "2026-11-28T00:20:00.000Z");
+    let out = dir.path().join("r.html");
+    let o = report(&lake_dir, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<tr class=\"profile-row\"").count(), 3);
+    let row = profile_row(&html, "PT-1000");
+    for cell in [
+        "<td>icu</td>",
+        "<td>B-04</td>",
+        "<td>70-79</td>",
+        "<td>F</td>",
+        ">copd, af</td>",
+        "<td>2</td>",
+        "title=\"PT-1000/3\">hr_low 40, spo2_low 85</td>",
+        "<td class=\"individualised\">yes</td>",
+        "<td>2026-11-28 00:20:00</td>",
+    ] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+    let row = profile_row(&html, "PT-1001");
+    assert!(row.contains(">hr_low 50, spo2_low 90</td>"), "{row}");
+    assert!(
+        row.contains("<td class=\"individualised\">no</td>"),
+        "{row}"
+    );
+    assert!(row.contains(">none</td>"), "no conditions: {row}");
+    // PT-1002 has readings but no admission: a row all the same.
+    assert!(profile_row(&html, "PT-1002").contains("<td>–</td>"));
+    // The alarm count is the episodes the ward table counts too.
+    let ward = Ward::build(read_lake(&lake_dir, &Filter::default()).unwrap());
+    let p = ward.patients.iter().find(|p| p.id == "PT-1000").unwrap();
+    assert!(
+        profile_row(&html, "PT-1000").ends_with(&format!("<td>{}</td>", p.alarms())),
+        "{}",
+        profile_row(&html, "PT-1000")
+    );
+    assert!(!html.contains("id=\"no-admission\""));
+
+    // Up to --to, the settings in force are those before it, even when set before --from.
+    let o = report(
+        &lake_dir,
+        &out,
+        &[
+            "--from",
+            "2026-11-28T00:10:00Z",
+            "--to",
+            "2026-11-28T00:15:00Z",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    let row = profile_row(&html, "PT-1000");
+    assert!(
+        row.contains("title=\"PT-1000/2\">hr_low 45, spo2_low 86</td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td>icu</td>"),
+        "admitted before --from: {row}"
+    );
+}
+
+#[test]
+fn a_lake_without_admission_or_settings_still_lists_its_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake_dir = dir.path().join("lake");
+    lake(&lake_dir, 2, 300);
+    let out = dir.path().join("r.html");
+    let o = report(&lake_dir, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(html.matches("<tr class=\"profile-row\"").count(), 2);
+    assert!(html.contains("id=\"no-admission\""));
+}

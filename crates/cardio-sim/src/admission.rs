@@ -6,7 +6,9 @@
 //! `sbp_low` all day, and a COPD patient with hypercapnic respiratory failure has a prescribed SpO2
 //! target of 88–92 % (BTS 2017) and is scored on NEWS2 SpO2 scale 2. Nurses individualise these at
 //! admission from the patient's own baseline; this file does the same from the simulated baseline,
-//! and is what `bench/alert-eval.sh` scores as "admission limits".
+//! and is what `bench/alert-eval.sh` scores as "admission limits". [`baseline_limits`] is the one
+//! place that decides these limits: the nurse's `settings` record at admission in the stream
+//! ([`crate::settings`]) carries the same ones.
 
 use std::fmt::Write as _;
 
@@ -14,8 +16,9 @@ use crate::cohort::{Baseline, Demographics};
 use crate::output::patient_id;
 
 /// A low limit at this fraction of a resting value already below the default limit; the extreme
-/// low limit at the second.
-const LOW_LIMIT_OF_BASELINE: f64 = 0.8;
+/// low limit at the second. A nurse's own low limits keep at least the first margin too
+/// ([`crate::settings`]).
+pub const LOW_LIMIT_OF_BASELINE: f64 = 0.8;
 const EXTREME_LOW_LIMIT_OF_BASELINE: f64 = 0.7;
 
 /// The baseline as the truth file reports it (0.1 resolution), so the file can be rebuilt from the
@@ -24,54 +27,74 @@ fn r1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-/// The overrides of one patient, as TOML tables; empty when the defaults fit.
-pub fn patient_toml(index: u32, who: &Demographics, b: &Baseline) -> String {
-    let mut rules: Vec<(&str, String)> = Vec::new();
+/// One rule whose limits a patient's own baseline moves: its alarm and clearing conditions, as
+/// (operator, limit).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moved {
+    pub rule: &'static str,
+    pub when: (&'static str, f64),
+    pub clear: (&'static str, f64),
+}
+
+/// What a patient's baseline asks of the default limits: the one place that decides it, for the
+/// `--admission-rules` file and for the nurse's `settings` record at admission alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineLimits {
+    /// NEWS2 SpO2 scale 2 (hypercapnic respiratory failure).
+    pub scale2: bool,
+    pub moved: Vec<Moved>,
+}
+
+/// The limits a patient's resting values call for; empty when the defaults fit.
+pub fn baseline_limits(who: &Demographics, b: &Baseline) -> BaselineLimits {
+    let mut moved = Vec::new();
     let hr1 = (r1(b.heart_rate_bpm) * LOW_LIMIT_OF_BASELINE).floor();
     let hr2 = (r1(b.heart_rate_bpm) * EXTREME_LOW_LIMIT_OF_BASELINE).floor();
     let sbp = (r1(b.systolic_mmhg) * LOW_LIMIT_OF_BASELINE).floor();
     // Below hr_low (< 50), hr_extreme_low (≤ 40) and sbp_low (≤ 90) of docs/spec.md §3.2; the clearing
     // margins keep the defaults' hysteresis (3, 5 and 5).
     if hr1 < 50.0 {
-        rules.push((
-            "hr_low",
-            format!(
-                "when = {{ op = \"<\", limit = {hr1} }}\nclear = {{ op = \">=\", limit = {} }}\n",
-                hr1 + 3.0
-            ),
-        ));
+        moved.push(Moved {
+            rule: "hr_low",
+            when: ("<", hr1),
+            clear: (">=", hr1 + 3.0),
+        });
     }
     if hr2 < 40.0 {
-        rules.push((
-            "hr_extreme_low",
-            format!(
-                "when = {{ op = \"<=\", limit = {hr2} }}\nclear = {{ op = \">\", limit = {} }}\n",
-                hr2 + 5.0
-            ),
-        ));
+        moved.push(Moved {
+            rule: "hr_extreme_low",
+            when: ("<=", hr2),
+            clear: (">", hr2 + 5.0),
+        });
     }
     if sbp < 90.0 {
-        rules.push((
-            "sbp_low",
-            format!(
-                "when = {{ op = \"<=\", limit = {sbp} }}\nclear = {{ op = \">=\", limit = {} }}\n",
-                sbp + 5.0
-            ),
-        ));
+        moved.push(Moved {
+            rule: "sbp_low",
+            when: ("<=", sbp),
+            clear: (">=", sbp + 5.0),
+        });
     }
     let scale2 = who.profile.spo2_scale() == 2;
     if scale2 {
         // Target 88–92 %: alarm below 86, desaturation below 80.
-        rules.push((
-            "spo2_low",
-            "when = { op = \"<\", limit = 86 }\nclear = { op = \">=\", limit = 88 }\n".into(),
-        ));
-        rules.push((
-            "spo2_desat",
-            "when = { op = \"<\", limit = 80 }\nclear = { op = \">=\", limit = 85 }\n".into(),
-        ));
+        moved.push(Moved {
+            rule: "spo2_low",
+            when: ("<", 86.0),
+            clear: (">=", 88.0),
+        });
+        moved.push(Moved {
+            rule: "spo2_desat",
+            when: ("<", 80.0),
+            clear: (">=", 85.0),
+        });
     }
-    if rules.is_empty() && !scale2 {
+    BaselineLimits { scale2, moved }
+}
+
+/// The overrides of one patient, as TOML tables; empty when the defaults fit.
+pub fn patient_toml(index: u32, who: &Demographics, b: &Baseline) -> String {
+    let limits = baseline_limits(who, b);
+    if limits.moved.is_empty() && !limits.scale2 {
         return String::new();
     }
     let id = patient_id(index);
@@ -82,11 +105,15 @@ pub fn patient_toml(index: u32, who: &Demographics, b: &Baseline) -> String {
         r1(b.systolic_mmhg),
         r1(b.spo2_pct)
     );
-    if scale2 {
+    if limits.scale2 {
         out.push_str("spo2_scale = 2\n");
     }
-    for (rule, body) in rules {
-        let _ = write!(out, "[patients.{id}.rules.{rule}]\n{body}");
+    for m in limits.moved {
+        let _ = write!(
+            out,
+            "[patients.{id}.rules.{}]\nwhen = {{ op = \"{}\", limit = {} }}\nclear = {{ op = \"{}\", limit = {} }}\n",
+            m.rule, m.when.0, m.when.1, m.clear.0, m.clear.1
+        );
     }
     out
 }

@@ -4,9 +4,10 @@
 //! like a real patient's ([`physiology`]); deterioration follows a script or random draws
 //! ([`scenario`], scripted in [`script`]); on a medical, surgical or ICU [`unit`] the patients
 //! also have the [`spontaneous`] events real patients have; monitors misbehave on request
-//! ([`artifact`]) and so does the [`network`] behind them; the [`ward`] reads every monitor in turn, paced by the [`clock`],
-//! and writes one `vitals` line per reading ([`output`]) and every change to the ground-truth file
-//! ([`truth`]).
+//! ([`artifact`]) and so does the [`network`] behind them; the [`ward`] reads every monitor in turn,
+//! paced by the [`clock`], and writes one `vitals` line per reading ([`output`]), each patient's
+//! `admission` and alarm `settings` records before its readings ([`settings`]), and every change
+//! to the ground-truth file ([`truth`]).
 
 pub mod admission;
 pub mod artifact;
@@ -19,6 +20,7 @@ pub mod physiology;
 pub mod random;
 pub mod scenario;
 pub mod script;
+pub mod settings;
 pub mod spontaneous;
 pub mod truth;
 pub mod unit;

@@ -155,6 +155,12 @@ impl<W: Write> Link<W> {
         Ok(self.open())
     }
 
+    /// Writes a record that is not a reading (`admission`, `settings`): it does not count toward
+    /// `--count`, and the network does not lose, delay or repeat it.
+    pub fn write_other(&mut self, line: &[u8]) -> anyhow::Result<()> {
+        self.out.write_line(line).context("cannot write to stdout")
+    }
+
     /// Carries out `fault` on the line in `self.line`, read at `ts_ms`: a lost record is dropped, a
     /// late one held back, a duplicate's first copy written (the caller writes the second as
     /// usual, see [`Fault::delivers_now`]). False once `--count` is reached.

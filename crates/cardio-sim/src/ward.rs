@@ -18,6 +18,7 @@ use crate::physiology::{Circadian, Model, Physiology, Reading};
 use crate::random::SimRng;
 use crate::scenario::{self, Active, Effects, Plan, Stage};
 use crate::script::Scripted;
+use crate::settings::StreamRecords;
 use crate::spontaneous::{self, Events};
 use crate::truth::{Category, Event, TruthEvent, TruthWriter};
 use crate::unit::Unit;
@@ -85,6 +86,8 @@ pub struct Ward {
     artifacts: Log,
     /// Spontaneous events so far and the changes of the current reading.
     spontaneous: spontaneous::Log,
+    /// Each patient's `admission` and `settings` records.
+    records: StreamRecords,
 }
 
 impl Ward {
@@ -124,6 +127,7 @@ impl Ward {
             scenario_episodes: 0,
             artifacts: Log::default(),
             spontaneous: spontaneous::Log::default(),
+            records: StreamRecords::new(cfg.seed, cfg.patients),
             cfg,
         };
         for s in std::mem::take(&mut ward.cfg.script) {
@@ -217,6 +221,15 @@ impl Ward {
                 let Some(reading) = self.read(i, ts, cycle == 0, &circ, truth)? else {
                     continue;
                 };
+                if ts_ms >= self.records.due_ms(i) {
+                    let bed = &self.beds[i as usize];
+                    for line in self
+                        .records
+                        .take_due(i, ts_ms, &bed.who, &bed.body.baseline)
+                    {
+                        link.write_other(line.as_bytes())?;
+                    }
+                }
                 let bed = &mut self.beds[i as usize];
                 let seq = bed.seq;
                 bed.seq += 1;

@@ -50,12 +50,18 @@ fn different_seeds_give_different_streams() {
 fn count_is_exact_and_every_line_is_canonical() {
     let out = run(&["--patients", "7", "--count", "1000", "--seed", "3"]);
     let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert_eq!(text.lines().count(), 1000);
+    let lines = common::vitals_lines(&out);
+    assert_eq!(lines.len(), 1000, "--count counts vitals lines");
+    assert_eq!(
+        vitals(&out).len(),
+        1000,
+        "the rest are admission and settings"
+    );
     assert!(text.ends_with('\n'));
-    for (line, v) in text.lines().zip(vitals(&out)) {
+    for (line, v) in lines.iter().zip(vitals(&out)) {
         assert!(line.starts_with("{\"type\":\"vitals\",\"ts\":\""));
         // Field order, number forms and nulls exactly as the shared record type writes them.
-        assert_eq!(serde_json::to_string(&v).unwrap(), line);
+        assert_eq!(&serde_json::to_string(&v).unwrap(), line);
         assert_eq!(v.news2, None, "news2 is cardio-alert's to add");
     }
 }
@@ -168,7 +174,7 @@ fn closed_pipe_downstream_ends_quietly_with_status_0() {
     for _ in 0..3 {
         line.clear();
         stdout.read_line(&mut line).unwrap();
-        assert!(line.starts_with("{\"type\":\"vitals\""));
+        assert!(vitals_core::parse_record(line.trim_end()).is_ok(), "{line}");
     }
     drop(stdout);
     let out = child.wait_with_output().unwrap();
@@ -193,7 +199,7 @@ fn real_time_mode_writes_promptly_and_ends_on_count() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 6);
+    assert_eq!(common::vitals_lines(&out).len(), 6);
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.starts_with("cardio-sim: 6 vitals records from 3 patients"),
@@ -292,8 +298,12 @@ fn sigterm_ends_the_run_with_everything_flushed_and_status_0() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // The first patient's settings and admission, then its first reading.
     let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    while !line.starts_with("{\"type\":\"vitals\"") {
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+    }
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -303,7 +313,10 @@ fn sigterm_ends_the_run_with_everything_flushed_and_status_0() {
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let lines = 1 + rest.lines().count();
+    let lines = 1 + rest
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"vitals\""))
+        .count();
     assert!(
         rest.is_empty() || rest.ends_with('\n'),
         "the last line is whole"
@@ -417,7 +430,9 @@ fn a_start_at_the_end_of_the_accepted_years_stops_there_with_a_message() {
         assert!(
             matches!(
                 vitals_core::parse_record(line),
-                Ok(vitals_core::Record::Vitals(_))
+                Ok(vitals_core::Record::Vitals(_)
+                    | vitals_core::Record::Admission(_)
+                    | vitals_core::Record::Settings(_))
             ),
             "{line}"
         );

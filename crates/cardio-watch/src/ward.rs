@@ -246,7 +246,7 @@ impl Ward {
             Record::Vitals(v) => self.apply_vitals(&v),
             Record::Alert(a) => self.apply_alert(a),
             Record::Rejected(_) => self.counts.rejected += 1,
-            Record::Other { .. } => {}
+            Record::Admission(_) | Record::Settings(_) | Record::Other { .. } => {}
         }
     }
 

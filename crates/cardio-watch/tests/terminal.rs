@@ -195,6 +195,10 @@ fn pass_copies_every_byte_through_a_real_pipe_and_ends_the_next_stage_at_end_of_
         .unwrap();
     assert!(sim.status.success());
     let mut input = b"\xEF\xBB\xBF".to_vec();
+    // Bad lines: the garbage and the non-UTF-8 lines put in, and the unfinished last line (an
+    // unknown type is passed on, not bad). Counted as put in: cardio-sim's output also holds
+    // admission and settings lines, so how many land at these positions depends on it.
+    let mut bad = 1;
     for (i, line) in sim.stdout.split_inclusive(|&b| b == b'\n').enumerate() {
         input.extend_from_slice(line);
         match i % 500 {
@@ -203,6 +207,9 @@ fn pass_copies_every_byte_through_a_real_pipe_and_ends_the_next_stage_at_end_of_
             9 => input.extend_from_slice(b"{\"type\":\"vitals\",\"ts\":\"\xff\xfe\"}\n"),
             10 => input.extend_from_slice(b"{\"type\":\"ecg_strip\",\"x\":[1,2]}\r\n"),
             _ => {}
+        }
+        if matches!(i % 500, 7 | 9) {
+            bad += 1;
         }
     }
     input.extend_from_slice(b"{\"type\":\"tail\"");
@@ -219,7 +226,7 @@ fn pass_copies_every_byte_through_a_real_pipe_and_ends_the_next_stage_at_end_of_
     let t = Tmux::start(dir, &reporting(&pipeline, 1));
     let screen = t.wait_for("the end of input", |s| s.contains("input ended"));
     assert!(screen.contains("│ 5 patients │"), "{screen}");
-    assert!(screen.contains("bad lines 13"), "{screen}");
+    assert!(screen.contains(&format!("bad lines {bad}")), "{screen}");
     // The next stage has had its end of input while the display is still up.
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done.exists() {
@@ -346,10 +353,18 @@ fn lake_follow_shows_files_as_the_real_archive_publishes_them() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     std::fs::create_dir(&lake).unwrap();
-    let archive = |patients: &str| {
+    // Two simulations into one lake. Both name their patients PT-1000, PT-1001 …, so the second
+    // one's settings records reuse the first one's settings_ids with other limits, which the
+    // archive quarantines (status 1, docs/spec.md §2): the second feeds no settings records.
+    let archive = |patients: &str, with_settings: bool| {
+        let drop_settings = if with_settings {
+            ""
+        } else {
+            "| grep -v '\"type\":\"settings\"' "
+        };
         let chain = format!(
-            "{} --patients {patients} --count 2000 --speed max --seed 4 --quiet | {} --quiet \
-             | {} --lake {} 2>/dev/null",
+            "{} --patients {patients} --count 2000 --speed max --seed 4 --quiet {drop_settings}\
+             | {} --quiet | {} --lake {} 2>/dev/null",
             q(&bin("cardio-sim")),
             q(&bin("cardio-alert")),
             q(&bin("cardio-archive")),
@@ -361,10 +376,10 @@ fn lake_follow_shows_files_as_the_real_archive_publishes_them() {
     let watch = format!("{} --lake {} --follow", q(&bin("cardio-watch")), q(&lake));
     let t = Tmux::start(dir, &reporting(&watch, 0));
     t.wait_for("the empty lake", |s| s.contains("waiting for vitals"));
-    archive("7");
+    archive("7", true);
     let screen = t.wait_for("the first files", |s| s.contains("│ 7 patients │"));
     assert!(!screen.contains("input ended"), "it follows:\n{screen}");
-    archive("9");
+    archive("9", false);
     t.wait_for("the next files", |s| s.contains("│ 9 patients │"));
     t.keys(&["q"]);
     let screen = t.wait_for("the exit", |s| s.contains("REPORTED"));

@@ -208,6 +208,7 @@ fn every_m_expression_parses_with_the_power_query_parser() {
         "expression DataLakeRoot",
         "partition Vitals",
         "partition Alerts",
+        "partition Patients",
     ] {
         assert!(
             report
@@ -312,6 +313,79 @@ fn lake_tables_have_exactly_the_spec_record_fields_as_columns() {
     }
 }
 
+/// What every M partition that reads a lake folder does (docs/spec.md §2): only published `*.jsonl`
+/// files, none hidden or under a name starting with `.` or `_`, JSON Lines parsed line by line,
+/// typed columns.
+const PUBLISHED_JSON_LINES: [&str; 7] = [
+    "Text.EndsWith([Name], \".jsonl\")",
+    "Text.StartsWith(name, \".\")",
+    "Text.StartsWith(name, \"_\")",
+    "\"Hidden\"",
+    "Lines.FromBinary(",
+    "Json.Document",
+    "Table.TransformColumnTypes(",
+];
+
+/// The record fields of the spec table whose `###` heading starts with `record_type` and a space.
+fn spec_fields_of_type(spec: &str, record_type: &str) -> Vec<String> {
+    let heading = spec
+        .lines()
+        .filter_map(|l| l.strip_prefix("### "))
+        .find(|h| h.split_whitespace().next() == Some(record_type))
+        .unwrap_or_else(|| panic!("docs/spec.md has no ### {record_type} section"));
+    spec_fields(spec, heading.trim())
+}
+
+#[test]
+fn patients_come_from_the_admission_and_settings_folders_and_load_without_them() {
+    let spec = read_spec();
+    let tables = parse_tables();
+    let patients = &tables["Patients"];
+    let tmdl = read(&model_dir().join("tables/Patients.tmdl"));
+    let admission = spec_fields_of_type(&spec, "admission");
+    let settings = spec_fields_of_type(&spec, "settings");
+    assert!(admission.contains(&"age_band".to_owned()), "{admission:?}");
+    assert!(settings.contains(&"limits".to_owned()), "{settings:?}");
+    // Each profile field is a column of its own; the admission's ts is `admitted`.
+    for f in admission
+        .iter()
+        .filter(|f| !["type", "ts"].contains(&f.as_str()))
+    {
+        assert!(
+            patients.source_columns.contains(f),
+            "Patients lacks the admission field {f}"
+        );
+    }
+    // The M reads every field of both records it uses by name.
+    for f in admission.iter().chain(&settings) {
+        if !["type", "device_id"].contains(&f.as_str()) {
+            assert!(
+                tmdl.contains(&format!("\"{f}\"")),
+                "Patients M never names {f}"
+            );
+        }
+    }
+    for needle in [
+        "ReadRecords(\"admission\", \"admission\")",
+        "ReadRecords(\"settings\", \"settings\")",
+        // An older lake without the folders still loads, with every patient of its readings.
+        "try Folder.Files(TableFolder) otherwise NoFiles",
+        "Vitals[patient_id]",
+        "Alerts[patient_id]",
+    ]
+    .iter()
+    .chain(&PUBLISHED_JSON_LINES)
+    {
+        assert!(tmdl.contains(needle), "Patients partition lacks {needle}");
+    }
+    for column in ["limits", "individualised", "settings_source", "settings_id"] {
+        assert!(
+            patients.source_columns.contains(&column.to_owned()),
+            "{column}"
+        );
+    }
+}
+
 #[test]
 fn m_partitions_follow_the_lake_pattern_of_spec_section_2() {
     for (table, folder, record_type) in [
@@ -328,16 +402,12 @@ fn m_partitions_follow_the_lake_pattern_of_spec_section_2() {
             "Folder.Files(",
             "DataLakeRoot",
             &format!("& \"{folder}\""),
-            "Text.EndsWith([Name], \".jsonl\")",
-            "Text.StartsWith(name, \".\")",
-            "Text.StartsWith(name, \"_\")",
-            "\"Hidden\"",
-            "Lines.FromBinary(",
-            "Json.Document",
             "\"date=\"",
             &format!("= \"{record_type}\""),
-            "Table.TransformColumnTypes(",
-        ] {
+        ]
+        .iter()
+        .chain(&PUBLISHED_JSON_LINES)
+        {
             assert!(tmdl.contains(needle), "{table} partition lacks {needle}");
         }
     }
@@ -394,7 +464,7 @@ fn collect_fields(value: &serde_json::Value, out: &mut Vec<(String, String, Stri
 }
 
 #[test]
-fn report_has_the_four_pages_and_every_visual_field_exists_in_the_model() {
+fn report_has_its_five_pages_and_every_visual_field_exists_in_the_model() {
     let tables = parse_tables();
     let pages_dir = dashboards().join("CardioStream.Report/definition/pages");
     let meta: serde_json::Value =
@@ -408,7 +478,13 @@ fn report_has_the_four_pages_and_every_visual_field_exists_in_the_model() {
     }
     assert_eq!(
         names,
-        ["Ward overview", "Patient trends", "Alerts", "Devices"]
+        [
+            "Ward overview",
+            "Patients",
+            "Patient trends",
+            "Alerts",
+            "Devices"
+        ]
     );
 
     let mut visuals = Vec::new();

@@ -96,12 +96,33 @@ fn count_1000_seed_7_lands_exactly_those_1000_vitals_in_the_lake() {
     );
 
     let direct = sim(&args).output().unwrap();
-    let produced: Vec<Value> = String::from_utf8(direct.stdout)
+    // --count counts vitals; each patient's admission and settings records come before them.
+    let all: Vec<Value> = String::from_utf8(direct.stdout)
         .unwrap()
         .lines()
         .map(parse)
         .collect();
+    let of_type = |t: &str| -> Vec<Value> {
+        let mut v: Vec<Value> = all.iter().filter(|r| r["type"] == t).cloned().collect();
+        v.sort_by_key(|r| r.to_string());
+        v
+    };
+    let produced = of_type("vitals");
     assert_eq!(produced.len(), 1000);
+    // Each patient's admission and settings records land as produced, in their own folders.
+    for (table, record_type) in [
+        (Table::Admission, "admission"),
+        (Table::Settings, "settings"),
+    ] {
+        let mut landed: Vec<Value> = lake_lines(&lake, table).iter().map(|l| parse(l)).collect();
+        landed.sort_by_key(|r| r.to_string());
+        let sent = of_type(record_type);
+        assert!(!sent.is_empty(), "cardio-sim writes {record_type} records");
+        assert_eq!(
+            landed, sent,
+            "{record_type} records in the lake as produced"
+        );
+    }
 
     let landed = lake_lines(&lake, Table::Vitals);
     assert_eq!(landed.len(), 1000, "exactly the 1000 vitals records");
@@ -203,7 +224,11 @@ fn bad_lines_are_reported_kept_in_rejected_and_lose_nothing_valid() {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let mut wrong_type = String::from_utf8(good_lines[0].to_vec()).unwrap();
+    let first_vitals = good_lines
+        .iter()
+        .find(|l| l.starts_with(b"{\"type\":\"vitals\""))
+        .unwrap();
+    let mut wrong_type = String::from_utf8(first_vitals.to_vec()).unwrap();
     wrong_type = wrong_type.replacen("\"seq\":", "\"seq\":\"zero\",\"was\":", 1);
     let bad: Vec<Vec<u8>> = vec![
         b"{\"type\":\"vitals\",\"ts\":".to_vec(), // truncated JSON
@@ -401,4 +426,61 @@ fn sigterm_publishes_open_files() {
             String::from_utf8_lossy(&s.stderr)
         );
     }
+}
+
+/// A newcomer's pipe, `cardio-sim | cardio-alert`, with no side file: every threshold alarm's
+/// limit is traceable to a `settings` record earlier in the stream for the same patient, whose
+/// limits hold that very limit, and some alarms run on limits a nurse individualised.
+#[test]
+fn sim_to_alert_carries_individualised_limits_into_every_alert() {
+    let args = [
+        "--patients",
+        "40",
+        "--duration",
+        "3h",
+        "--interval",
+        "5",
+        "--events-per-day",
+        "16",
+        "--seed",
+        "11",
+        "--speed",
+        "max",
+        "--start",
+        START,
+        "--quiet",
+    ];
+    let mut s = stage("cardio-sim", &args, Stdio::null());
+    let a = then(&mut s, "cardio-alert", &["--quiet"]);
+    let a = a.wait_with_output().unwrap();
+    assert!(s.wait().unwrap().success());
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let mut settings: BTreeMap<String, Value> = BTreeMap::new();
+    let (mut traced, mut by_nurse) = (0, 0);
+    for line in String::from_utf8(a.stdout).unwrap().lines() {
+        let r = parse(line);
+        match r["type"].as_str().unwrap() {
+            "settings" => {
+                settings.insert(r["settings_id"].as_str().unwrap().to_owned(), r);
+            }
+            "alert" if r["state"] == "raised" && r["kind"] == "physiological" => {
+                let rule = r["rule"].as_str().unwrap();
+                if rule.starts_with("news2") {
+                    assert!(r["settings_id"].is_null(), "{r}");
+                    continue;
+                }
+                let id = r["settings_id"].as_str().unwrap_or_else(|| panic!("{r}"));
+                let s = &settings[id];
+                assert_eq!(s["patient_id"], r["patient_id"]);
+                assert_eq!(s["limits"][rule], r["limit"], "{r} from {s}");
+                traced += 1;
+                by_nurse += usize::from(s["source"] == "nurse");
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        traced > 0 && by_nurse > 0,
+        "{traced} traced, {by_nurse} on nurse limits"
+    );
 }

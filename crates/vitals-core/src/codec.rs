@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 use serde::Serialize;
 
-use crate::record::{Alert, Rejected, Vitals};
+use crate::record::{Admission, Alert, Rejected, Settings, Vitals};
 
 /// Lines longer than this are not records (a real one is about 300 bytes); the reader keeps the
 /// first this-many bytes for the `_rejected/` record and skips the rest without buffering it.
@@ -265,11 +265,27 @@ impl std::error::Error for RecordError {}
 pub enum Record {
     Vitals(Vitals),
     Alert(Alert),
+    Admission(Admission),
+    Settings(Settings),
     Rejected(Rejected),
     /// A well-formed object of a type this version does not know: passed on unchanged.
     Other {
         record_type: String,
     },
+}
+
+impl Record {
+    /// The record's `"type"`.
+    pub fn type_name(&self) -> &str {
+        match self {
+            Record::Vitals(_) => crate::record::VitalsTag::VALUE,
+            Record::Alert(_) => crate::record::AlertTag::VALUE,
+            Record::Admission(_) => crate::record::AdmissionTag::VALUE,
+            Record::Settings(_) => crate::record::SettingsTag::VALUE,
+            Record::Rejected(_) => crate::record::RejectedTag::VALUE,
+            Record::Other { record_type } => record_type,
+        }
+    }
 }
 
 /// The prefix our own writers produce; lines that start with it skip the type probe.
@@ -284,6 +300,8 @@ pub fn parse_record(text: &str) -> Result<Record, RecordError> {
     match record_type.as_str() {
         "vitals" => parse_as::<Vitals>(text, "vitals").map(Record::Vitals),
         "alert" => parse_as::<Alert>(text, "alert").map(Record::Alert),
+        "admission" => parse_as::<Admission>(text, "admission").map(Record::Admission),
+        "settings" => parse_as::<Settings>(text, "settings").map(Record::Settings),
         "rejected" => parse_as::<Rejected>(text, "rejected").map(Record::Rejected),
         _ => Ok(Record::Other { record_type }),
     }
@@ -438,5 +456,111 @@ mod tests {
         };
         assert_eq!(v.news2, Some(None));
         assert_eq!(serde_json::to_string(&v).unwrap(), with_null);
+    }
+
+    const ADMISSION: &str = r#"{"type":"admission","ts":"2026-11-28T05:40:01.000Z","patient_id":"PT-1003","device_id":"D-004","unit":"general","bed":"B-04","age_band":"70-79","sex":"F","conditions":["copd"],"spo2_scale":2}"#;
+    const SETTINGS: &str = r#"{"type":"settings","ts":"2026-11-28T09:12:00.000Z","patient_id":"PT-1003","device_id":"D-004","settings_id":"PT-1003/2","source":"nurse","limits":{"hr_low":45.0,"spo2_low":86.0}}"#;
+
+    #[test]
+    fn admission_and_settings_read_back_byte_for_byte() {
+        let Record::Admission(a) = parse_record(ADMISSION).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.spo2_scale, crate::news2::Spo2Scale::Scale2);
+        assert_eq!(a.age_band, crate::record::AgeBand::From70To79);
+        assert_eq!(a.conditions, ["copd"]);
+        assert_eq!(serde_json::to_string(&a).unwrap(), ADMISSION);
+        let Record::Settings(s) = parse_record(SETTINGS).unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.source, crate::record::SettingsSource::Nurse);
+        assert_eq!(s.limits["hr_low"], 45.0);
+        assert_eq!(serde_json::to_string(&s).unwrap(), SETTINGS);
+    }
+
+    /// Each field of the new records is held to its type: a wrong one makes the line invalid
+    /// (with the field named), never a record with a default in its place.
+    #[test]
+    fn admission_and_settings_are_strict_on_field_types() {
+        let bad = [
+            (
+                ADMISSION,
+                r#""spo2_scale":2"#,
+                r#""spo2_scale":3"#,
+                "spo2_scale",
+            ),
+            (ADMISSION, r#""spo2_scale":2"#, r#""spo2_scale":"2""#, "u8"),
+            (ADMISSION, r#""spo2_scale":2"#, r#""spo2_scale":2.0"#, "u8"),
+            (
+                ADMISSION,
+                r#""unit":"general""#,
+                r#""unit":"ward 7""#,
+                "unknown variant",
+            ),
+            (
+                ADMISSION,
+                r#""age_band":"70-79""#,
+                r#""age_band":"74""#,
+                "unknown variant",
+            ),
+            (
+                ADMISSION,
+                r#""sex":"F""#,
+                r#""sex":"female""#,
+                "unknown variant",
+            ),
+            (
+                ADMISSION,
+                r#""conditions":["copd"]"#,
+                r#""conditions":"copd""#,
+                "sequence",
+            ),
+            (ADMISSION, r#","bed":"B-04""#, "", "missing field `bed`"),
+            (
+                SETTINGS,
+                r#""source":"nurse""#,
+                r#""source":"doctor""#,
+                "unknown variant",
+            ),
+            (SETTINGS, r#""hr_low":45.0"#, r#""hr_low":"45""#, "f64"),
+            (SETTINGS, r#""hr_low":45.0"#, r#""hr_low":null"#, "f64"),
+            (SETTINGS, r#""limits":{"#, r#""limits":[],"x":{"#, "map"),
+            (
+                SETTINGS,
+                r#""settings_id":"PT-1003/2""#,
+                r#""settings_id":2"#,
+                "string",
+            ),
+            (
+                SETTINGS,
+                r#","ts":"2026-11-28T09:12:00.000Z""#,
+                "",
+                "missing field `ts`",
+            ),
+        ];
+        for (line, from, to, why) in bad {
+            let text = line.replacen(from, to, 1);
+            assert_ne!(text, line, "{from}");
+            let e = parse_record(&text).unwrap_err();
+            assert!(
+                matches!(&e, RecordError::Invalid { .. }) && e.to_string().contains(why),
+                "{text}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_alert_without_settings_id_reads_as_null_and_is_written_with_it() {
+        let old = r#"{"type":"alert","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-9","device_id":"D-9","alert_id":"x","rule":"hr_low","kind":"physiological","priority":"medium","state":"raised","vital":"heart_rate_bpm","value":45.0,"limit":50.0,"news2":null,"message":"m"}"#;
+        let Record::Alert(a) = parse_record(old).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.settings_id, None);
+        let with = old.replace("}", r#","settings_id":"PT-9/2"}"#);
+        let Record::Alert(a) = parse_record(&with).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.settings_id.as_deref(), Some("PT-9/2"));
+        assert_eq!(serde_json::to_string(&a).unwrap(), with);
     }
 }

@@ -10,22 +10,34 @@ use crate::Timestamp;
 
 const DAY_MS: i64 = 86_400_000;
 
-/// A top-level folder of the lake.
+/// A top-level folder of the lake: one per record type of the stream, and `_rejected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     Vitals,
     Alerts,
+    /// `admission` records: who each patient is (unit, bed, age band, conditions, SpO2 scale).
+    Admission,
+    /// `settings` records: the alarm limits in force for a patient from their `ts` on.
+    Settings,
     Rejected,
 }
 
 impl Table {
-    pub const ALL: [Table; 3] = [Table::Vitals, Table::Alerts, Table::Rejected];
+    pub const ALL: [Table; 5] = [
+        Table::Vitals,
+        Table::Alerts,
+        Table::Admission,
+        Table::Settings,
+        Table::Rejected,
+    ];
 
     /// The folder's name; `_rejected` starts with `_` so that readers of the records skip it.
     pub fn dir_name(self) -> &'static str {
         match self {
             Table::Vitals => "vitals",
             Table::Alerts => "alerts",
+            Table::Admission => "admission",
+            Table::Settings => "settings",
             Table::Rejected => "_rejected",
         }
     }

@@ -1,5 +1,5 @@
-//! vitals-core: what every CardioStream binary agrees on (docs/spec.md): the `vitals`, `alert` and
-//! `rejected` records, event time, the NDJSON line codec, the data lake's layout, NEWS2, the
+//! vitals-core: what every CardioStream binary agrees on (docs/spec.md): the `vitals`, `alert`,
+//! `admission`, `settings` and `rejected` records, event time, the NDJSON line codec, the data lake's layout, NEWS2, the
 //! plausibility gates, the default alarm rules, the simulated scenarios' names and the exit-status
 //! conventions.
 
@@ -17,7 +17,8 @@ pub mod vitals_line;
 
 pub use codec::{Line, LineReader, LineWriter, Record, RecordError, parse_record};
 pub use record::{
-    Alert, AlertKind, AlertState, Consciousness, Priority, Rejected, Risk, Vital, Vitals,
+    Admission, AgeBand, Alert, AlertKind, AlertState, CareUnit, Consciousness, Priority, Rejected,
+    Risk, Settings, SettingsSource, Sex, Vital, Vitals,
 };
 pub use scenario::{Scenario, Spontaneous};
 pub use time::Timestamp;

@@ -1,6 +1,9 @@
-//! The records of the stream (docs/spec.md §1): `vitals`, `alert`, and `rejected`, the envelope in
-//! which a line that was not a valid record travels on to the lake's `_rejected/` folder.
+//! The records of the stream (docs/spec.md §1): `vitals`, `alert`, `admission` and `settings`
+//! (who a patient is and which alarm limits are in force for them, so the stream needs no side
+//! file), and `rejected`, the envelope in which a line that was not a valid record travels on to
+//! the lake's `_rejected/` folder.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -43,6 +46,8 @@ macro_rules! type_tag {
 type_tag!(VitalsTag, "vitals");
 type_tag!(AlertTag, "alert");
 type_tag!(RejectedTag, "rejected");
+type_tag!(AdmissionTag, "admission");
+type_tag!(SettingsTag, "settings");
 
 /// Level of consciousness on the ACVPU scale (NEWS2): Alert, new Confusion, responds to Voice, to
 /// Pain, Unresponsive.
@@ -321,6 +326,178 @@ pub struct Alert {
     pub limit: Option<f64>,
     pub news2: Option<u8>,
     pub message: String,
+    /// The `settings` record whose limit `limit` is; `None` (written as null) when the limit comes
+    /// from the built-in rules or a `--rules` file. Absent in lines written before it existed.
+    #[serde(default)]
+    pub settings_id: Option<String>,
+}
+
+/// The kind of unit a patient is admitted to: it decides the cohort and the unit's alarm profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CareUnit {
+    /// The general adult ward (the simulator's default).
+    #[default]
+    General,
+    Medical,
+    Surgical,
+    Icu,
+}
+
+impl CareUnit {
+    pub const ALL: [CareUnit; 4] = [
+        CareUnit::General,
+        CareUnit::Medical,
+        CareUnit::Surgical,
+        CareUnit::Icu,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CareUnit::General => "general",
+            CareUnit::Medical => "medical",
+            CareUnit::Surgical => "surgical",
+            CareUnit::Icu => "icu",
+        }
+    }
+}
+
+/// Sex as recorded at admission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Sex {
+    F,
+    M,
+}
+
+/// A ten-year age band: the stream never carries an exact age (de-identification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AgeBand {
+    #[serde(rename = "18-29")]
+    From18To29,
+    #[serde(rename = "30-39")]
+    From30To39,
+    #[serde(rename = "40-49")]
+    From40To49,
+    #[serde(rename = "50-59")]
+    From50To59,
+    #[serde(rename = "60-69")]
+    From60To69,
+    #[serde(rename = "70-79")]
+    From70To79,
+    #[serde(rename = "80-89")]
+    From80To89,
+    #[serde(rename = "90+")]
+    From90,
+}
+
+impl AgeBand {
+    pub const ALL: [AgeBand; 8] = [
+        AgeBand::From18To29,
+        AgeBand::From30To39,
+        AgeBand::From40To49,
+        AgeBand::From50To59,
+        AgeBand::From60To69,
+        AgeBand::From70To79,
+        AgeBand::From80To89,
+        AgeBand::From90,
+    ];
+
+    /// The band of an adult's age in years; `None` under 18 (the stream is for adult patients).
+    pub fn of_age(years: u32) -> Option<AgeBand> {
+        match years {
+            0..=17 => None,
+            18..=29 => Some(AgeBand::From18To29),
+            _ => Some(Self::ALL[(years.min(90) / 10 - 2) as usize]),
+        }
+    }
+}
+
+/// The NEWS2 SpO2 scale as the integer 1 or 2 the `admission` record carries.
+mod spo2_scale_number {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::news2::Spo2Scale;
+
+    pub fn serialize<S: Serializer>(scale: &Spo2Scale, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(match scale {
+            Spo2Scale::Scale1 => 1,
+            Spo2Scale::Scale2 => 2,
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Spo2Scale, D::Error> {
+        match u8::deserialize(d)? {
+            1 => Ok(Spo2Scale::Scale1),
+            2 => Ok(Spo2Scale::Scale2),
+            n => Err(serde::de::Error::custom(format!(
+                "spo2_scale is {n}, expected 1 or 2"
+            ))),
+        }
+    }
+}
+
+/// Who a patient is, as far as alarms and NEWS2 care: one per patient, on the line before the
+/// patient's first reading, `ts` that reading's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Admission {
+    #[serde(rename = "type")]
+    pub record_type: AdmissionTag,
+    pub ts: Timestamp,
+    pub patient_id: String,
+    pub device_id: String,
+    pub unit: CareUnit,
+    /// The bed the device is at, e.g. `B-04`.
+    pub bed: String,
+    pub age_band: AgeBand,
+    pub sex: Sex,
+    /// Chronic conditions relevant to alarm limits, e.g. `copd`, `af`, `hypertension`.
+    pub conditions: Vec<String>,
+    /// The NEWS2 SpO2 scale this patient is scored on (docs/spec.md §3.1).
+    #[serde(with = "spo2_scale_number")]
+    pub spo2_scale: crate::news2::Spo2Scale,
+}
+
+/// Where a patient's alarm settings came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsSource {
+    /// The unit's defaults, loaded when the monitor is admitted to the patient.
+    UnitProfile,
+    /// Individualised by the nurse for this patient.
+    Nurse,
+}
+
+impl SettingsSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingsSource::UnitProfile => "unit_profile",
+            SettingsSource::Nurse => "nurse",
+        }
+    }
+}
+
+/// The alarm settings in force for one patient from `ts` on: the complete set of threshold
+/// limits, not a change to the previous ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    #[serde(rename = "type")]
+    pub record_type: SettingsTag,
+    /// Event time from which these settings apply.
+    pub ts: Timestamp,
+    pub patient_id: String,
+    pub device_id: String,
+    /// Unique and stable: `<patient_id>/<n>`, n = 1, 2 … per patient in stream order.
+    pub settings_id: String,
+    pub source: SettingsSource,
+    /// Rule name (docs/spec.md §3.2) → the limit of that rule's condition (`when.limit`).
+    pub limits: BTreeMap<String, f64>,
+}
+
+impl Settings {
+    /// The `settings_id` of a patient's `n`-th settings record (n from 1).
+    pub fn id_of(patient_id: &str, n: u32) -> String {
+        format!("{patient_id}/{n}")
+    }
 }
 
 /// A line that was not a valid record, wrapped by the first stage that saw it so that it reaches
@@ -411,6 +588,17 @@ impl Rejected {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_bands_are_ten_years_wide_from_18_and_open_from_90() {
+        assert_eq!(AgeBand::of_age(17), None);
+        assert_eq!(AgeBand::of_age(18), Some(AgeBand::From18To29));
+        assert_eq!(AgeBand::of_age(29), Some(AgeBand::From18To29));
+        assert_eq!(AgeBand::of_age(30), Some(AgeBand::From30To39));
+        assert_eq!(AgeBand::of_age(89), Some(AgeBand::From80To89));
+        assert_eq!(AgeBand::of_age(90), Some(AgeBand::From90));
+        assert_eq!(AgeBand::of_age(104), Some(AgeBand::From90));
+    }
 
     #[test]
     fn rejected_keeps_exact_bytes_of_a_non_utf8_line() {

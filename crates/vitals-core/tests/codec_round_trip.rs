@@ -6,9 +6,10 @@
 mod common;
 
 use proptest::prelude::*;
+use vitals_core::news2::Spo2Scale;
 use vitals_core::{
-    Alert, AlertKind, AlertState, LineReader, LineWriter, Priority, Record, Rejected, Timestamp,
-    Vital, Vitals, parse_record,
+    Admission, AgeBand, Alert, AlertKind, AlertState, CareUnit, LineReader, LineWriter, Priority,
+    Record, Rejected, Settings, SettingsSource, Sex, Timestamp, Vital, Vitals, parse_record,
 };
 
 fn ts() -> impl Strategy<Value = Timestamp> {
@@ -57,13 +58,14 @@ fn alert() -> BoxedStrategy<Alert> {
             proptest::option::of(finite()),
             proptest::option::of(any::<u8>()),
             text(),
+            proptest::option::of(text()),
         ),
     )
         .prop_map(
             |(
                 (ts, patient_id, device_id, alert_id, rule),
                 (tech, p, s, vital),
-                (value, limit, news2, message),
+                (value, limit, news2, message, settings_id),
             )| {
                 Alert {
                     record_type: Default::default(),
@@ -88,7 +90,60 @@ fn alert() -> BoxedStrategy<Alert> {
                     limit,
                     news2,
                     message,
+                    settings_id,
                 }
+            },
+        )
+        .boxed()
+}
+
+fn admission() -> BoxedStrategy<Admission> {
+    (
+        (ts(), text(), text(), text()),
+        (0usize..4, 0usize..8, any::<bool>(), any::<bool>()),
+        proptest::collection::vec(text(), 0..4),
+    )
+        .prop_map(
+            |((ts, patient_id, device_id, bed), (unit, band, female, scale2), conditions)| {
+                Admission {
+                    record_type: Default::default(),
+                    ts,
+                    patient_id,
+                    device_id,
+                    unit: CareUnit::ALL[unit],
+                    bed,
+                    age_band: AgeBand::ALL[band],
+                    sex: if female { Sex::F } else { Sex::M },
+                    conditions,
+                    spo2_scale: if scale2 {
+                        Spo2Scale::Scale2
+                    } else {
+                        Spo2Scale::Scale1
+                    },
+                }
+            },
+        )
+        .boxed()
+}
+
+fn settings() -> BoxedStrategy<Settings> {
+    (
+        (ts(), text(), text(), text(), any::<bool>()),
+        proptest::collection::btree_map(text(), finite(), 0..8),
+    )
+        .prop_map(
+            |((ts, patient_id, device_id, settings_id, nurse), limits)| Settings {
+                record_type: Default::default(),
+                ts,
+                patient_id,
+                device_id,
+                settings_id,
+                source: if nurse {
+                    SettingsSource::Nurse
+                } else {
+                    SettingsSource::UnitProfile
+                },
+                limits,
             },
         )
         .boxed()
@@ -118,6 +173,8 @@ fn round_trip(records: &[Record]) -> Vec<Record> {
             match r {
                 Record::Vitals(v) => w.write_record(v),
                 Record::Alert(a) => w.write_record(a),
+                Record::Admission(a) => w.write_record(a),
+                Record::Settings(s) => w.write_record(s),
                 Record::Rejected(r) => w.write_record(r),
                 Record::Other { .. } => unreachable!(),
             }
@@ -138,6 +195,7 @@ fn bits(r: &Record) -> Vec<Option<u64>> {
     match r {
         Record::Vitals(v) => vec![v.temperature_c.map(f64::to_bits)],
         Record::Alert(a) => vec![a.value.map(f64::to_bits), a.limit.map(f64::to_bits)],
+        Record::Settings(s) => s.limits.values().map(|x| Some(x.to_bits())).collect(),
         _ => vec![],
     }
 }
@@ -151,6 +209,8 @@ proptest! {
             prop_oneof![
                 vitals().prop_map(Record::Vitals),
                 alert().prop_map(Record::Alert),
+                admission().prop_map(Record::Admission),
+                settings().prop_map(Record::Settings),
                 rejected().prop_map(Record::Rejected),
             ],
             1..12,

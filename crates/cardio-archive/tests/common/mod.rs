@@ -18,6 +18,16 @@ pub fn archive(lake: &Path) -> Command {
 #[allow(unused_imports)]
 pub use end_to_end::{Table, in_progress, lake_lines};
 
+/// Lines as NDJSON input: each followed by a newline.
+pub fn ndjson(lines: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
 /// Runs the archive on `input` and returns its output.
 pub fn run(lake: &Path, args: &[&str], input: &[u8]) -> Output {
     let mut cmd = archive(lake);
@@ -62,6 +72,32 @@ pub fn alert(device: u32, n: u64, state: &str) -> String {
         r#"{{"type":"alert","ts":"2026-11-28T00:00:{s:02}.000Z","patient_id":"PT-{p}","device_id":"D-{device:04}","alert_id":"AL-{device}-{n}","rule":"spo2_low","kind":"physiological","priority":"medium","state":"{state}","vital":"spo2_pct","value":86,"limit":90,"news2":3,"message":"SpO2 86% below 90% for 15 s"}}"#,
         s = n % 60,
         p = 1000 + device
+    )
+}
+
+/// The `admission` record of device `device`'s patient, as cardio-sim writes it: on the line before
+/// the patient's first reading, with that reading's time (seq 0, 2026-11-28T00:00:00Z).
+pub fn admission(device: u32) -> String {
+    let copd = device.is_multiple_of(3);
+    format!(
+        r#"{{"type":"admission","ts":"2026-11-28T00:00:00.000Z","patient_id":"PT-{p}","device_id":"D-{device:04}","unit":"surgical","bed":"B-{bed:02}","age_band":"{age}","sex":"{sex}","conditions":{conditions},"spo2_scale":{scale}}}"#,
+        p = 1000 + device,
+        bed = device + 1,
+        age = ["60-69", "70-79", "80-89"][(device % 3) as usize],
+        sex = if device.is_multiple_of(2) { "F" } else { "M" },
+        conditions = if copd { r#"["copd"]"# } else { "[]" },
+        scale = if copd { 2 } else { 1 },
+    )
+}
+
+/// Device `device`'s patient's `n`-th `settings` record, in force from `secs` seconds after
+/// 2026-11-28T00:00:00Z: the unit's profile for n = 1, the nurse's after, with `hr_low` set.
+pub fn settings(device: u32, n: u32, secs: i64, hr_low: u32) -> String {
+    let ts = vitals_core::Timestamp::from_millis((1_795_824_000 + secs) * 1000);
+    format!(
+        r#"{{"type":"settings","ts":"{ts}","patient_id":"PT-{p}","device_id":"D-{device:04}","settings_id":"PT-{p}/{n}","source":"{source}","limits":{{"hr_high":120,"hr_low":{hr_low},"spo2_low":90}}}}"#,
+        p = 1000 + device,
+        source = if n == 1 { "unit_profile" } else { "nurse" },
     )
 }
 

@@ -69,6 +69,20 @@ pub fn ward_stream() -> Vec<u8> {
     stream
 }
 
+/// The input line number (from 1) of the `k`-th record that becomes a message (vitals or alert):
+/// the stream also carries each patient's `admission` and `settings` records, which do not.
+pub fn line_of_message(input: &[u8], k: usize) -> usize {
+    input
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| {
+            l.starts_with(b"{\"type\":\"vitals\"") || l.starts_with(b"{\"type\":\"alert\"")
+        })
+        .nth(k - 1)
+        .map(|(i, _)| i + 1)
+        .expect("enough messages")
+}
+
 pub fn export(args: &[&str], input: &[u8]) -> Output {
     let mut cmd = Command::new(bin("cardio-export"));
     cmd.args(args);

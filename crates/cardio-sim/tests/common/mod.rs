@@ -27,15 +27,27 @@ pub fn run(args: &[&str]) -> Output {
     out
 }
 
-/// Every stdout line as a parsed vitals record; panics on a line that is not one.
+/// Every vitals line of stdout, parsed; panics on a line that is neither a vitals record nor a
+/// valid `admission` or `settings` record (those are checked in `tests/settings.rs`).
 pub fn vitals(out: &Output) -> Vec<Vitals> {
     String::from_utf8(out.stdout.clone())
         .expect("UTF-8")
         .lines()
-        .map(|l| match parse_record(l) {
-            Ok(Record::Vitals(v)) => v,
+        .filter_map(|l| match parse_record(l) {
+            Ok(Record::Vitals(v)) => Some(v),
+            Ok(Record::Admission(_) | Record::Settings(_)) => None,
             other => panic!("not a vitals line: {l}: {other:?}"),
         })
+        .collect()
+}
+
+/// The stdout lines that are vitals records, as text.
+pub fn vitals_lines(out: &Output) -> Vec<String> {
+    String::from_utf8(out.stdout.clone())
+        .expect("UTF-8")
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"vitals\""))
+        .map(str::to_owned)
         .collect()
 }
 
