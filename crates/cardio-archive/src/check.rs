@@ -2,7 +2,7 @@
 //!
 //! Wrong (exit status 1): a published line that does not parse or sits in the wrong partition, a
 //! record identity found twice (for readings `(device_id, seq, ts)`, see `lake_index.rs`; for
-//! admission `(patient_id, ts)` and for settings `settings_id`, whether the two lines are the same
+//! admission `(patient_id, ts)` and for settings `(settings_id, ts)`, whether the two lines are the same
 //! bytes or not), a folder readers would misread, or hidden in-progress files while
 //! no writer runs (a crash that a restart of the archive will salvage). Listed but not wrong: gaps
 //! in `seq` per device (readings lost upstream) and files in progress of a running writer.

@@ -22,7 +22,7 @@ pub enum Identity {
     },
     /// A hash of `(alert_id, state, priority)` for alerts, of the exact bad bytes for rejected lines.
     Hash(u64),
-    /// An `admission` (identity `(patient_id, ts)`) or `settings` (identity `settings_id`) record:
+    /// An `admission` (identity `(patient_id, ts)`) or `settings` (identity `(settings_id, ts)`) record:
     /// a hash of the identity, and one of the line's exact bytes, so that the same identity with
     /// other content is told from a replay (docs/spec.md §2).
     Keyed { key: u64, fingerprint: u64 },
@@ -68,11 +68,15 @@ pub fn admission_identity(patient_id: &str, ts: Timestamp) -> u64 {
     xxhash_rust::xxh3::xxh3_64(&key)
 }
 
-/// Identity hash of a `settings` record: its `settings_id`, unique per patient and settings change.
-pub fn settings_identity(settings_id: &str) -> u64 {
-    let mut key = Vec::with_capacity(settings_id.len() + 9);
+/// Identity hash of a `settings` record: its `settings_id` and event time. The id alone is not
+/// enough, like a device's `seq` alone is not: a simulator or monitor started again numbers its
+/// patients' settings from `/1` again, and that later run's records are new, not conflicts.
+pub fn settings_identity(settings_id: &str, ts: Timestamp) -> u64 {
+    let mut key = Vec::with_capacity(settings_id.len() + 18);
     key.extend_from_slice(b"settings\0");
     key.extend_from_slice(settings_id.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&ts.millis().to_le_bytes());
     xxhash_rust::xxh3::xxh3_64(&key)
 }
 
@@ -89,7 +93,7 @@ pub fn keyed_conflict(table: Table, line: &[u8]) -> RecordError {
         Ok(Ok(Record::Admission(a))) => {
             format!("the admission of patient `{}` at {}", a.patient_id, a.ts)
         }
-        Ok(Ok(Record::Settings(s))) => format!("settings_id `{}`", s.settings_id),
+        Ok(Ok(Record::Settings(s))) => format!("settings_id `{}` at {}", s.settings_id, s.ts),
         _ => "its identity".to_owned(),
     };
     RecordError::Invalid {
@@ -217,7 +221,7 @@ pub fn classify(line: &Line<'_>, now: Timestamp) -> Classified {
                 day: s.ts.day_number(),
             },
             identity: Identity::Keyed {
-                key: settings_identity(&s.settings_id),
+                key: settings_identity(&s.settings_id, s.ts),
                 fingerprint: content_fingerprint(line.bytes),
             },
         }),
@@ -392,9 +396,14 @@ mod tests {
         assert_eq!((key2 == key, fp2 == fp), (true, false));
         let (_, key3, _) = keyed(&SETTINGS.replace("PT-1000/2", "PT-1000/3"));
         assert_ne!(key3, key, "another settings_id is another record");
+        let (_, key4, _) = keyed(&SETTINGS.replace("05:40:01", "07:00:00"));
+        assert_ne!(
+            key4, key,
+            "the same settings_id at another time is another record"
+        );
         assert_ne!(
             admission_identity("PT-1000/2", Timestamp::from_millis(0)),
-            settings_identity("PT-1000/2"),
+            settings_identity("PT-1000/2", Timestamp::from_millis(0)),
             "the two types never share an identity"
         );
         let reason = keyed_conflict(Table::Settings, SETTINGS.as_bytes()).to_string();

@@ -13,7 +13,7 @@
 //!   looked up in the lake itself (`lake_index.rs`), which has the last word.
 //! - alerts: a hash of `(alert_id, state, priority)`; rejected lines: the hash of their exact bytes.
 //!   Both are rare (a few per patient-hour), 8 bytes each.
-//! - admission and settings records: a hash of the identity (`(patient_id, ts)`, `settings_id`)
+//! - admission and settings records: a hash of the identity (`(patient_id, ts)`, `(settings_id, ts)`)
 //!   with a hash of the line's bytes, 16 bytes each. They are rarer still (one admission per
 //!   patient, a few settings per stay), so, unlike readings, all are kept and the marks alone
 //!   tell a replay (same bytes) from another record under a taken identity (other bytes).

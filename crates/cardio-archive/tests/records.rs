@@ -1,6 +1,6 @@
 //! `admission` and `settings` records through the real binary (docs/spec.md §2): each type in its
 //! own folder by event date, byte for byte; a replay adds nothing (from the checkpoint, and from a
-//! rescan of the lake); an identity (`(patient_id, ts)`, `settings_id`) already in the lake with
+//! rescan of the lake); an identity (`(patient_id, ts)`, `(settings_id, ts)`) already in the lake with
 //! other bytes goes to `_rejected/` with the reason; wrong field types are refused naming the line;
 //! `check` and `compact` cover the new folders.
 
@@ -167,6 +167,26 @@ fn an_identity_already_in_the_lake_with_other_bytes_is_quarantined_with_the_reas
         vec![settings(1, 1, 0, 50)]
     );
     assert_eq!(lake_lines(&fresh, Table::Rejected).len(), 1);
+    assert_check_passes(&lake);
+}
+
+/// A simulator or monitor started again numbers its patients' settings from `/1` again, as a device
+/// restarts its `seq`: a later run into the same lake is new data, filed with status 0.
+#[test]
+fn settings_numbered_from_1_again_by_a_later_run_are_filed_not_quarantined() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let first = [admission(0), settings(0, 1, 0, 50)];
+    let o = run(&lake, &[], &ndjson(&first));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let second_run = settings(0, 1, 2 * 86_400, 50);
+    let o = run(&lake, &[], &ndjson(std::slice::from_ref(&second_run)));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        sorted(lake_lines(&lake, Table::Settings)),
+        sorted(vec![settings(0, 1, 0, 50), second_run]),
+    );
+    assert!(lake_lines(&lake, Table::Rejected).is_empty());
     assert_check_passes(&lake);
 }
 
