@@ -8,7 +8,7 @@ use vitals_core::Timestamp;
 use vitals_core::status::EXIT_STATUS_HELP;
 
 use crate::clock::{Speed, parse_duration_ms, parse_speed};
-use crate::unit::Unit;
+use crate::unit::{self, Unit};
 
 /// The artifact rates `--artifacts` starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,11 +61,9 @@ pub struct Args {
           value_parser = parse_utc_offset_ms)]
     pub utc_offset: i64,
 
-    /// The kind of ward: general (healthy-adult baselines, no spontaneous events), or medical,
-    /// surgical or icu, whose patients' cohort, baselines and spontaneous events (desaturations,
-    /// bradypnoea, tachycardia runs, hypotension on getting up) are calibrated on real patients
-    /// (docs/cardio-sim.md).
-    #[arg(long, value_enum, default_value_t = Unit::General)]
+    /// The kind of ward, written in each `admission` record: medical, surgical and icu patients'
+    /// cohort, baselines and spontaneous events are calibrated on real patients (docs/cardio-sim.md).
+    #[arg(long, default_value = "general", value_parser = unit_parser())]
     pub unit: Unit,
 
     /// Seed of every random draw: the same seed and arguments give byte-identical output (and
@@ -204,4 +202,11 @@ mod tests {
         let help = Args::command().render_long_help().to_string();
         assert!(help.trim_end().ends_with("unwritable lake)."), "{help}");
     }
+}
+
+/// `--unit NAME`: one of the units' names, listed with their meaning in `--help`.
+fn unit_parser() -> impl clap::builder::TypedValueParser<Value = Unit> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(unit::possible_values())
+        .map(|name: String| Unit::from_name(&name).expect("clap accepts only the units' names"))
 }

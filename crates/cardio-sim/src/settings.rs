@@ -40,12 +40,6 @@ use crate::cohort::{self, Baseline, Demographics, Profile};
 use crate::output::{device_id, patient_id};
 use crate::random::SimRng;
 
-/// The unit the ward is, written in every `admission` record. The one place that decides it:
-/// the simulator's unit setting is to be returned from here.
-pub fn ward_unit() -> CareUnit {
-    CareUnit::General
-}
-
 /// The alarm limits a unit loads at admission: the limit of every physiological threshold rule of
 /// docs/spec.md §3.2, for every unit until a unit has a profile of its own.
 pub fn unit_profile(_unit: CareUnit) -> BTreeMap<String, f64> {
@@ -222,8 +216,7 @@ pub struct StreamRecords {
 impl StreamRecords {
     /// The records of `patients` beds; each patient's draws come from its own stream of `seed`,
     /// apart from the stream its vitals are drawn from.
-    pub fn new(seed: u64, patients: u32) -> Self {
-        let unit = ward_unit();
+    pub fn new(seed: u64, patients: u32, unit: CareUnit) -> Self {
         let profile = unit_profile(unit);
         StreamRecords {
             unit,

@@ -634,6 +634,7 @@ fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::unit::Cohort;
 
     fn patient(unit: Unit, i: u64) -> (Demographics, Baseline, SimRng) {
         let mut rng = SimRng::new(21, i);

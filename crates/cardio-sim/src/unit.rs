@@ -13,47 +13,44 @@
 //!
 //! `bench/realism.sh` prints every figure here against the simulated ward.
 
-use clap::ValueEnum;
+use clap::builder::PossibleValue;
 
 use crate::cohort::{self, Baseline, Demographics, Profile, Sex};
 use crate::random::SimRng;
 
-/// A hospital unit: the cohort, baselines and spontaneous events of its patients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ValueEnum)]
-pub enum Unit {
-    /// The general adult ward: healthy-adult baselines, no spontaneous events.
-    #[default]
-    General,
-    /// An acute medical ward: older patients, more COPD and AF, sleep desaturations.
-    Medical,
-    /// A surgical ward in the first post-operative days: opioid and sleep desaturations,
-    /// bradypnoea, tachycardia, hypotension on getting up.
-    Surgical,
-    /// An intensive care unit: baselines spread like real ICU patients' charted values.
-    Icu,
+/// A hospital unit: the cohort, baselines and spontaneous events of its patients. The type is
+/// the stream's own (`admission.unit`, docs/spec.md §1); what each unit means for the simulated
+/// patients is here.
+pub use vitals_core::CareUnit as Unit;
+
+/// `--unit`: the units' names, each with what it simulates, for `--help`.
+pub fn possible_values() -> [PossibleValue; 4] {
+    [
+        PossibleValue::new("general")
+            .help("The general adult ward: healthy-adult baselines, no spontaneous events"),
+        PossibleValue::new("medical")
+            .help("An acute medical ward: older patients, more COPD and AF, sleep desaturations"),
+        PossibleValue::new("surgical").help(
+            "A surgical ward in the first post-operative days: opioid and sleep desaturations, \
+             bradypnoea, tachycardia, hypotension on getting up",
+        ),
+        PossibleValue::new("icu").help(
+            "An intensive care unit: baselines spread like real ICU patients' charted values",
+        ),
+    ]
 }
 
-impl Unit {
-    pub const ALL: [Unit; 4] = [Unit::General, Unit::Medical, Unit::Surgical, Unit::Icu];
-
-    /// The name on the command line and in the stream (`admission.unit`) and truth file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::General => "general",
-            Unit::Medical => "medical",
-            Unit::Surgical => "surgical",
-            Unit::Icu => "icu",
-        }
-    }
-
-    /// The unit of that name, if any.
-    pub fn from_name(name: &str) -> Option<Unit> {
-        Unit::ALL.into_iter().find(|u| u.as_str() == name)
-    }
-
+/// What a unit means for the simulated cohort.
+pub trait Cohort {
     /// Share of each chronic profile, in the order of [`Profile::ALL`] (general, copd,
     /// hypertension, athlete, af).
-    pub fn profile_mix(self) -> [f64; 5] {
+    fn profile_mix(self) -> [f64; 5];
+    /// A patient of this unit: who, and the baselines it reverts to.
+    fn draw_patient(self, rng: &mut SimRng) -> (Demographics, Baseline);
+}
+
+impl Cohort for Unit {
+    fn profile_mix(self) -> [f64; 5] {
         match self {
             Unit::General => Profile::WARD_MIX,
             // Acute medicine: COPD exacerbations and AF are among its commonest admissions.
@@ -65,7 +62,7 @@ impl Unit {
 
     /// Draws one patient of this unit: the same `rng` state always gives the same patient. The
     /// general ward draws exactly as it always did.
-    pub fn draw_patient(self, rng: &mut SimRng) -> (Demographics, Baseline) {
+    fn draw_patient(self, rng: &mut SimRng) -> (Demographics, Baseline) {
         if self == Unit::General {
             return cohort::draw(rng);
         }
@@ -232,13 +229,10 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_mixes_add_up() {
-        for u in Unit::ALL {
+        let flag_values = possible_values();
+        for (u, value) in Unit::ALL.into_iter().zip(&flag_values) {
             assert_eq!(Unit::from_name(u.as_str()), Some(u));
-            assert_eq!(
-                u.to_possible_value().unwrap().get_name(),
-                u.as_str(),
-                "the flag value is the name"
-            );
+            assert_eq!(value.get_name(), u.as_str(), "the flag value is the name");
             assert!((u.profile_mix().iter().sum::<f64>() - 1.0).abs() < 1e-9);
         }
         assert_eq!(Unit::default(), Unit::General);

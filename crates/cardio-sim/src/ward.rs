@@ -21,7 +21,7 @@ use crate::script::Scripted;
 use crate::settings::StreamRecords;
 use crate::spontaneous::{self, Events};
 use crate::truth::{Category, Event, TruthEvent, TruthWriter};
-use crate::unit::Unit;
+use crate::unit::{Cohort, Unit};
 
 /// Everything a run needs, resolved from the command line.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ impl Ward {
             scenario_episodes: 0,
             artifacts: Log::default(),
             spontaneous: spontaneous::Log::default(),
-            records: StreamRecords::new(cfg.seed, cfg.patients),
+            records: StreamRecords::new(cfg.seed, cfg.patients, cfg.unit),
             cfg,
         };
         for s in std::mem::take(&mut ward.cfg.script) {

@@ -175,3 +175,32 @@ fn limits_change_during_the_stay_at_the_real_rate() {
         "{changes} changes, {expected:.0} expected"
     );
 }
+
+/// `--unit` is the unit every admission record names, and the truth file's `admit` lines agree.
+#[test]
+fn the_unit_on_the_command_line_is_the_unit_of_every_admission() {
+    for unit in ["medical", "surgical", "icu"] {
+        let recs = records(&[
+            "--patients",
+            "5",
+            "--duration",
+            "10s",
+            "--seed",
+            "4",
+            "--unit",
+            unit,
+        ]);
+        let admissions: Vec<&Admission> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Admission(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(admissions.len(), 5);
+        assert!(
+            admissions.iter().all(|a| a.unit.as_str() == unit),
+            "{admissions:?}"
+        );
+    }
+}

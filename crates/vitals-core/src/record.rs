@@ -360,6 +360,11 @@ impl CareUnit {
             CareUnit::Icu => "icu",
         }
     }
+
+    /// The unit of that name (`as_str`), if any.
+    pub fn from_name(name: &str) -> Option<CareUnit> {
+        CareUnit::ALL.into_iter().find(|u| u.as_str() == name)
+    }
 }
 
 /// Sex as recorded at admission.
