@@ -187,6 +187,13 @@ fn parse_start(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s).map_err(|e| e.to_string())
 }
 
+/// `--unit NAME`: one of the units' names, listed with their meaning in `--help`.
+fn unit_parser() -> impl clap::builder::TypedValueParser<Value = Unit> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(unit::possible_values())
+        .map(|name: String| Unit::from_name(&name).expect("clap accepts only the units' names"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,11 +209,4 @@ mod tests {
         let help = Args::command().render_long_help().to_string();
         assert!(help.trim_end().ends_with("unwritable lake)."), "{help}");
     }
-}
-
-/// `--unit NAME`: one of the units' names, listed with their meaning in `--help`.
-fn unit_parser() -> impl clap::builder::TypedValueParser<Value = Unit> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(unit::possible_values())
-        .map(|name: String| Unit::from_name(&name).expect("clap accepts only the units' names"))
 }
