@@ -365,6 +365,11 @@ def check_consistency(args) -> None:
     dep_copies = [a for i, a in build if i == "COPY" and a.startswith("--from=manifests")]
     expect("crates/*/Cargo.toml" in manifest_stage and len(dep_copies) == 1,
            "the dependency layer gets crates/*/Cargo.toml from the manifests stage")
+    declared = [f"{m}: [[{kind}]]" for m in members
+                for kind in ("test", "example", "bench")
+                if tomllib.loads((REPO / m / "Cargo.toml").read_text()).get(kind)]
+    expect(not declared, "no manifest declares a test, example or bench target, whose folder .dockerignore "
+                         f"leaves out and cargo would then not find ({declared})")
     escapes = []
     for rs in (REPO / "crates").rglob("*.rs"):
         for inc in re.findall(r"include_(?:str|bytes)!\(\s*\"([^\"]+)\"", rs.read_text(errors="replace")):
