@@ -130,4 +130,13 @@ EOF
   rm -rf "$ctx"
 fi
 docker run --rm --network none "$RUST_IMAGE" sh -c 'cargo --version && rustc --version && cc --version | head -n 1'
+
+# ---- 5. bounded cache -------------------------------------------------------------------------
+# Each build after a source change leaves the previous build stage behind as an untagged image
+# (1.7 GB: it holds target/). Those older than a day go; the current one stays, and with it the
+# compiled dependencies the next build reuses. Only on the engine this script runs (its data root),
+# never on an engine that holds someone else's images.
+if [ "$(docker info -f '{{.DockerRootDir}}')" = "$CACHE/docker" ]; then
+  docker image prune --force --filter until=24h | tail -n 1
+fi
 step "done"
