@@ -6,25 +6,38 @@
 # Plain Dockerfile syntax on purpose (no BuildKit-only --mount, --chmod or heredocs), so that the
 # older `docker-compose up --build` with the classic builder builds it too.
 
+# ---- base images ---------------------------------------------------------------------------------
+# Registry images by default. Both are build arguments so that a machine without registry access can
+# use local equivalents: CI builds with RUST_IMAGE=cardiostream-rust:bookworm and
+# RUNTIME_IMAGE=cardiostream-base:bookworm, made by .ci/install.d/docker.sh (docs/docker-and-kafka.md).
+# The build image needs cargo, rustc and cc on PATH; both must be Debian 12, so the binaries link
+# against the glibc they run with. The workspace's rust-version (1.89) is the floor; the check
+# compares it with the default.
+ARG RUST_IMAGE=rust:1.93.0-slim-bookworm
+ARG RUNTIME_IMAGE=debian:12.12-slim
+
+# ---- manifests -----------------------------------------------------------------------------------
+# Every crate's Cargo.toml and nothing else, so that the dependency layer below depends on the
+# manifests alone without listing the crates: a crate added under crates/ is picked up as it is.
+# This stage reruns on every source change (a copy, no compiling); the COPY --from below is cached by
+# the copied files' content, so the dependency layer stays cached unless a manifest changed.
+FROM ${RUST_IMAGE} AS manifests
+WORKDIR /src
+COPY crates crates
+RUN mkdir /manifests \
+    && for manifest in crates/*/Cargo.toml; do \
+        mkdir -p "/manifests/${manifest%/Cargo.toml}" && cp "$manifest" "/manifests/$manifest"; \
+    done
+
 # ---- build ---------------------------------------------------------------------------------------
-# Pinned Rust release on the same Debian as the runtime stage, so the binaries link against the
-# glibc they run with. The workspace's rust-version (1.89) is the floor; the check compares them.
-FROM rust:1.93.0-slim-bookworm AS build
+FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 
 # 1. Dependencies only. This layer depends on the manifests and Cargo.lock alone, so an edit of our
-#    own code reuses the compiled dependencies. Every workspace member's manifest is listed here:
-#    the check fails when a crate is added to the workspace and not to this list.
+#    own code reuses the compiled dependencies.
 COPY docker/stub-sources.sh /usr/local/bin/stub-sources
 COPY Cargo.toml Cargo.lock ./
-COPY crates/vitals-core/Cargo.toml crates/vitals-core/
-COPY crates/cardio-sim/Cargo.toml crates/cardio-sim/
-COPY crates/cardio-alert/Cargo.toml crates/cardio-alert/
-COPY crates/cardio-archive/Cargo.toml crates/cardio-archive/
-COPY crates/cardio-report/Cargo.toml crates/cardio-report/
-COPY crates/cardio-watch/Cargo.toml crates/cardio-watch/
-COPY crates/cardio-export/Cargo.toml crates/cardio-export/
-COPY crates/end-to-end/Cargo.toml crates/end-to-end/
+COPY --from=manifests /manifests/crates crates
 RUN stub-sources crates/*/Cargo.toml \
     && cargo build --release --locked --workspace --bins \
     && rm -rf crates
@@ -38,8 +51,9 @@ RUN find crates -type f -name '*.rs' -exec touch {} + \
     && find target/release -maxdepth 1 -type f -perm -u+x -name 'cardio-*' -exec cp {} /out/bin/ ';'
 
 # ---- runtime -------------------------------------------------------------------------------------
-# Debian 12 (bookworm) slim at a fixed point release: the same release as the build stage.
-FROM debian:12.12-slim AS runtime
+# Debian 12 (bookworm) slim at a fixed point release (RUNTIME_IMAGE): the same release as the build
+# stage.
+FROM ${RUNTIME_IMAGE} AS runtime
 
 # The UID and GID the pipeline runs as. 1000 is the first user on most Linux hosts, so the bind
 # mounted ./med_data_lake is writable without chown; docker-compose.yml can run it as another

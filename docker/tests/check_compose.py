@@ -285,9 +285,12 @@ def check_hadolint(_args) -> None:
 
 
 def dockerfile() -> list[tuple[str, str, str]]:
-    """(stage, instruction, arguments), continuation lines joined, comments dropped."""
+    """(stage, instruction, arguments), continuation lines joined, comments dropped. A FROM's image
+    is given with the default of the ARGs declared before the first FROM (the base images are build
+    arguments so that CI can point them at local images)."""
     out = []
     stage = ""
+    global_args: dict[str, str] = {}
     text = re.sub(r"\\\n", " ", (REPO / "Dockerfile").read_text())
     for line in text.splitlines():
         line = line.strip()
@@ -295,7 +298,11 @@ def dockerfile() -> list[tuple[str, str, str]]:
             continue
         instr, _, rest = line.partition(" ")
         instr = instr.upper()
+        if instr == "ARG" and not stage:
+            name, _, default = rest.strip().partition("=")
+            global_args[name] = default
         if instr == "FROM":
+            rest = re.sub(r"\$\{?(\w+)\}?", lambda m: global_args.get(m.group(1), m.group(0)), rest)
             m = re.search(r"\bAS\s+(\S+)", rest, re.I)
             stage = m.group(1) if m else rest
         out.append((stage, instr, rest.strip()))
@@ -347,11 +354,22 @@ def check_consistency(args) -> None:
     expect(len(builds) == 2 and all("--locked" in b and "--release" in b for b in builds),
            "both cargo builds (dependencies, then sources) use --release --locked")
 
-    # Every workspace member's manifest reaches the dependency layer; no source reads outside crates/.
-    copied = {re.split(r"\s+", a)[0] for i, a in build if i == "COPY"}
+    # Every workspace member's manifest reaches the dependency layer: the manifests stage collects
+    # crates/*/Cargo.toml, so every member must be a folder right under crates/. No crate source
+    # reads outside crates/.
     members = ws["workspace"]["members"]
-    missing = [m for m in members if f"{m}/Cargo.toml" not in copied]
-    expect(not missing, f"the dependency layer copies every workspace member's Cargo.toml (missing: {missing})")
+    outside = [m for m in members if not re.fullmatch(r"crates/[^/]+", m)]
+    expect(not outside, f"every workspace member is a folder right under crates/, which the manifests stage "
+                        f"collects the Cargo.toml of ({outside})")
+    manifest_stage = " ".join(a for s, i, a in df if s == "manifests" and i in ("COPY", "RUN"))
+    dep_copies = [a for i, a in build if i == "COPY" and a.startswith("--from=manifests")]
+    expect("crates/*/Cargo.toml" in manifest_stage and len(dep_copies) == 1,
+           "the dependency layer gets crates/*/Cargo.toml from the manifests stage")
+    declared = [f"{m}: [[{kind}]]" for m in members
+                for kind in ("test", "example", "bench")
+                if tomllib.loads((REPO / m / "Cargo.toml").read_text()).get(kind)]
+    expect(not declared, "no manifest declares a test, example or bench target, whose folder .dockerignore "
+                         f"leaves out and cargo would then not find ({declared})")
     escapes = []
     for rs in (REPO / "crates").rglob("*.rs"):
         for inc in re.findall(r"include_(?:str|bytes)!\(\s*\"([^\"]+)\"", rs.read_text(errors="replace")):
