@@ -49,6 +49,18 @@ fn stop(mut consumer: Guard, stderr: Lines) -> (std::process::ExitStatus, String
     (status, stderr.rest().join("\n"))
 }
 
+/// Runs a member of `group` until it has written `count` lines, stops it with SIGTERM (exit 0
+/// expected), and returns everything it wrote and its stderr.
+fn member_until(broker: &Broker, topic: &str, group: &str, count: usize) -> (Vec<String>, String) {
+    let mut member = start_consumer(broker, topic, group, &[]);
+    let mut out = Lines::new(member.child().stdout.take().unwrap());
+    let err = Lines::new(member.child().stderr.take().unwrap());
+    out.wait_for_count(count, JOIN_AND_READ);
+    let (status, stderr) = stop(member, err);
+    assert!(status.success(), "member of {group}: {status:?}\n{stderr}");
+    (out.rest(), stderr)
+}
+
 fn lag(broker: &Broker, topic: &str, group: &str) -> serde_json::Value {
     let out = cardio_kafka_cmd("lag", broker)
         .args(["--topic", topic, "--group", group, "--json"])
@@ -74,26 +86,14 @@ fn a_restarted_consumer_continues_where_the_group_left_off() {
     let all: Vec<String> = (0..100).map(|i| reading(i % 5, u64::from(i / 5))).collect();
     produce(&broker, "enriched", &all[..60]);
 
-    let mut first = start_consumer(&broker, "enriched", "archive", &[]);
-    let mut out = Lines::new(first.child().stdout.take().unwrap());
-    let err = Lines::new(first.child().stderr.take().unwrap());
-    out.wait_for_count(60, JOIN_AND_READ);
-    let (status, stderr) = stop(first, err);
-    assert!(status.success(), "first consumer: {status:?}\n{stderr}");
-    let first_lines = out.rest();
+    let (first_lines, stderr) = member_until(&broker, "enriched", "archive", 60);
     assert_eq!(sorted(&first_lines), sorted(&all[..60]), "{stderr}");
 
     produce(&broker, "enriched", &all[60..]);
     let waiting = lag(&broker, "enriched", "archive");
     assert_eq!(waiting["total_lag"], 40, "{waiting}");
 
-    let mut second = start_consumer(&broker, "enriched", "archive", &[]);
-    let mut out = Lines::new(second.child().stdout.take().unwrap());
-    let err = Lines::new(second.child().stderr.take().unwrap());
-    out.wait_for_count(40, JOIN_AND_READ);
-    let (status, stderr) = stop(second, err);
-    assert!(status.success(), "second consumer: {status:?}\n{stderr}");
-    let second_lines = out.rest();
+    let (second_lines, stderr) = member_until(&broker, "enriched", "archive", 40);
     assert_eq!(sorted(&second_lines), sorted(&all[60..]), "{stderr}");
 
     let done = lag(&broker, "enriched", "archive");
