@@ -30,6 +30,11 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// A group's committed offset, the high watermark and the lag of every partition of a topic.
     Lag(LagArgs),
+    /// cardio-alert as a consumer-group member: a topic of readings → a topic of readings with
+    /// NEWS2 and their alerts, one alarm engine per partition; run several to share the patients.
+    Process(crate::process::ProcessArgs),
+    /// A topic → cardio-archive's lake, committing offsets only after the lake holds the records.
+    Sink(crate::sink::SinkArgs),
 }
 
 /// Where the cluster is and how to talk to it.

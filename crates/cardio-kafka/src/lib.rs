@@ -12,7 +12,10 @@ pub mod cli;
 pub mod client;
 pub mod consume;
 pub mod lag;
+pub mod lag_report;
+pub mod process;
 pub mod produce;
+pub mod sink;
 pub mod stdin_lines;
 pub mod stop;
 
@@ -26,5 +29,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Produce(args) => produce::run(&args),
         Command::Consume(args) => consume::run(&args),
         Command::Lag(args) => lag::run(&args),
+        Command::Process(args) => process::run(&args),
+        Command::Sink(args) => sink::run(&args),
     }
 }

@@ -53,7 +53,7 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 const REPORT_EACH_FIRST: u64 = 20;
 
 /// librdkafka's settings for this producer (`-X` can change them).
-const PRODUCER_SETTINGS: &[(&str, &str)] = &[
+pub const PRODUCER_SETTINGS: &[(&str, &str)] = &[
     ("enable.idempotence", "true"),
     ("acks", "all"),
     ("partitioner", "murmur2_random"),
