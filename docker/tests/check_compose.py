@@ -410,9 +410,10 @@ def check_consistency(args) -> None:
     for name, svc in cardio.items():
         expect(svc.get("working_dir") == WORKDIR, f"service {name} works in {WORKDIR}")
         line = pipeline_line(svc)
-        if "cardio-archive" in line:
-            lake_args = re.findall(r"cardio-archive\s+--lake\s+(\S+)", line)
-            expect(lake_args == ["./med_data_lake"], f"service {name}: cardio-archive --lake ./med_data_lake ({lake_args})")
+        # The lake's writer: cardio-archive, or cardio-kafka sink (cardio-archive in the process).
+        if "--lake" in line:
+            lake_args = re.findall(r"(?:cardio-archive|cardio-kafka sink\b.*?)\s+--lake\s+(\S+)", line)
+            expect(lake_args == ["./med_data_lake"], f"service {name}: --lake ./med_data_lake ({lake_args})")
             mounts = [v for v in svc.get("volumes", []) if isinstance(v, dict)]
             expect(any(v.get("type") == "bind" and v.get("source") == "./med_data_lake" and v.get("target") == LAKE
                        for v in mounts), f"service {name} bind-mounts ./med_data_lake at {LAKE}")
@@ -463,9 +464,16 @@ def check_consistency(args) -> None:
             if binary == "cardio-kafka":
                 binary = " ".join(words[:2])
             help_text = subprocess.run([*command, "--help"], capture_output=True, text=True).stdout
-            for flag in (w for w in words if w.startswith("--")):
-                expect(re.search(rf"(^|\s){re.escape(flag)}\b", help_text) is not None,
-                       f"{who}: `{binary} {flag}` is in `{binary} --help`")
+            # `cardio-kafka process … -- cardio-alert FLAGS`: the flags after `--` are cardio-alert's.
+            after = words.index("--") if "--" in words else len(words)
+            checks = [(binary, help_text, words[:after])]
+            if after < len(words) and words[after + 1:after + 2] == ["cardio-alert"]:
+                alert_help = subprocess.run([bin_dir / "cardio-alert", "--help"], capture_output=True, text=True).stdout
+                checks.append(("cardio-alert", alert_help, words[after + 2:]))
+            for binary, help_text, these in checks:
+                for flag in (w for w in these if w.startswith("--")):
+                    expect(re.search(rf"(^|\s){re.escape(flag)}\b", help_text) is not None,
+                           f"{who}: `{binary} {flag}` is in `{binary} --help`")
     if bin_dir is not None:
         archive_help = subprocess.run([bin_dir / "cardio-archive", "--help"], capture_output=True, text=True).stdout
         expect("SIGTERM" in archive_help, "cardio-archive --help promises to publish on SIGTERM")
@@ -474,10 +482,13 @@ def check_consistency(args) -> None:
                f"cardio-archive's default --lake is ./med_data_lake, the mount below WORKDIR ({m and m.group(1)})")
 
     # Kafka: keyed producers, one consumer group per stage, partitions for the replicas.
-    for name in ("sim", "alert"):
-        line = pipeline_line(services[name])
-        expect(re.search(r"\| cardio-kafka produce ", line) is not None,
-               f"service {name} produces with cardio-kafka produce (keyed by patient_id, delivered on SIGTERM)")
+    line = pipeline_line(services["sim"])
+    expect(re.search(r"\| cardio-kafka produce ", line) is not None,
+           "service sim produces with cardio-kafka produce (keyed by patient_id, delivered on SIGTERM)")
+    expect(pipeline_line(services["alert"]).startswith("cardio-kafka process "),
+           "service alert runs cardio-kafka process (an alarm engine per partition, commits after its outputs)")
+    expect(pipeline_line(services["archive"]).startswith("cardio-kafka sink "),
+           "service archive runs cardio-kafka sink (commits only after cardio-archive published)")
     groups = [re.search(r"--group (\S+)", pipeline_line(services[n])).group(1) for n in ("alert", "archive")]
     expect(len(set(groups)) == 2, f"alert and archive consume in separate groups ({groups})")
     expect("container_name" not in services["alert"], "service alert can be scaled (no container_name)")
