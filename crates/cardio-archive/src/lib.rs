@@ -46,7 +46,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 signal_hook::flag::register(sig, stop.clone())
                     .context("cannot install the SIGTERM/SIGINT handlers")?;
             }
-            let opts = cli.write.options(&cli.lake, std::io::stderr().is_terminal());
+            let opts = cli
+                .write
+                .options(&cli.lake, std::io::stderr().is_terminal());
             let (status, s) = archive::archive(std::io::stdin(), &opts, stop)?;
             let mut salvaged = String::new();
             if s.salvaged_records > 0 {

@@ -99,11 +99,10 @@ pub fn alert_settings(args: &[String]) -> Result<(Config, Voice)> {
         Some(first) if first == "cardio-alert" || first.ends_with("/cardio-alert") => &args[1..],
         _ => args,
     };
-    let parsed =
-        cardio_alert::cli::Args::try_parse_from(std::iter::once("cardio-alert".to_owned()).chain(
-            rest.iter().cloned(),
-        ))
-        .map_err(|e| anyhow!("the cardio-alert flags after `--`: {e}"))?;
+    let parsed = cardio_alert::cli::Args::try_parse_from(
+        std::iter::once("cardio-alert".to_owned()).chain(rest.iter().cloned()),
+    )
+    .map_err(|e| anyhow!("the cardio-alert flags after `--`: {e}"))?;
     if parsed.command.is_some() || parsed.stage.print_rules {
         bail!("after `--` only the flags of cardio-alert's streaming stage apply");
     }
@@ -181,7 +180,10 @@ impl ConsumerContext for Group {
             Rebalance::Assign(tpl) => {
                 let mut ids: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
                 ids.sort_unstable();
-                eprintln!("{PROGRAM}: process: assigned partitions {ids:?} of {}", self.topic);
+                eprintln!(
+                    "{PROGRAM}: process: assigned partitions {ids:?} of {}",
+                    self.topic
+                );
             }
             Rebalance::Revoke(_) => eprintln!("{PROGRAM}: process: partitions revoked"),
             Rebalance::Error(e) => eprintln!("{PROGRAM}: process: rebalance failed: {e}"),
@@ -204,7 +206,9 @@ impl Group {
             bail!(
                 "outputs to the output topic were not all acknowledged ({}): input offsets are \
                  not committed, and are processed again after a restart",
-                flushed.err().map_or("delivery failed".to_owned(), |e| e.to_string())
+                flushed
+                    .err()
+                    .map_or("delivery failed".to_owned(), |e| e.to_string())
             );
         }
         let mut tpl = TopicPartitionList::new();
@@ -520,6 +524,9 @@ mod tests {
         );
         assert_eq!(patient_id(b"not json"), None);
         assert_eq!(as_line(b"  \r\n", 3).map(|l| l.number), None);
-        assert_eq!(as_line(b"{}\r\n", 3).map(|l| (l.number, l.bytes)), Some((4, &b"{}"[..])));
+        assert_eq!(
+            as_line(b"{}\r\n", 3).map(|l| (l.number, l.bytes)),
+            Some((4, &b"{}"[..]))
+        );
     }
 }

@@ -303,7 +303,9 @@ impl Sink<'_> {
             Ok(()) => self.committed += (before - self.ledger.records.len()) as u64,
             // A rebalance in progress, say: the records are delivered again and the lake's dedup
             // drops them, so nothing is lost by not committing now.
-            Err(e) => eprintln!("{PROGRAM}: sink: cannot commit offsets (they are read again): {e}"),
+            Err(e) => {
+                eprintln!("{PROGRAM}: sink: cannot commit offsets (they are read again): {e}")
+            }
         }
         Ok(())
     }
@@ -324,7 +326,11 @@ mod tests {
         assert_eq!(chunk, b"{\"a\":1}\n\n{\"b\":1}\n{\"c\":1}\n{\"d\":1}\n");
         assert_eq!(l.durable(0), BTreeMap::new());
         assert_eq!(l.durable(2), BTreeMap::from([(0, 11), (1, 6)]));
-        assert_eq!(l.durable(3), BTreeMap::new(), "line 4 ends the record at 0/11");
+        assert_eq!(
+            l.durable(3),
+            BTreeMap::new(),
+            "line 4 ends the record at 0/11"
+        );
         assert_eq!(l.durable(5), BTreeMap::from([(0, 12), (2, 8)]));
         assert!(l.records.is_empty());
     }

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use end_to_end::bin;
 use end_to_end::kafka::Broker;
-use running::{PATIENCE, Running, check, difference, kafka, lake_records, produce, sh, wait_caught_up};
+use running::{
+    PATIENCE, Running, check, difference, kafka, lake_records, produce, sh, wait_caught_up,
+};
 
 const RAW: &str = "cardio.vitals.raw";
 const ENRICHED: &str = "cardio.vitals.enriched";
@@ -21,7 +23,10 @@ const PARTITIONS: u32 = 6;
 /// The partitions a replica was last assigned (from its stderr), if it was assigned any yet.
 fn assignment(r: &Running) -> Option<Vec<i32>> {
     let text = r.stderr_text();
-    let line = text.lines().rev().find(|l| l.contains("assigned partitions"))?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.contains("assigned partitions"))?;
     let list = line.split('[').nth(1)?.split(']').next()?;
     Some(
         list.split(',')
@@ -41,7 +46,12 @@ fn committed(broker: &Broker, group: &str, topic: &str) -> Vec<(i32, Option<i64>
         .as_array()
         .map(|ps| {
             ps.iter()
-                .map(|p| (p["partition"].as_i64().unwrap_or(-1) as i32, p["committed"].as_i64()))
+                .map(|p| {
+                    (
+                        p["partition"].as_i64().unwrap_or(-1) as i32,
+                        p["committed"].as_i64(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -96,7 +106,10 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
                 panic!("{} exited ({s}):\n{}", r.name, r.stderr_text());
             }
         }
-        assert!(Instant::now() < deadline, "the replicas did not all get partitions");
+        assert!(
+            Instant::now() < deadline,
+            "the replicas did not all get partitions"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 
@@ -138,7 +151,10 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
                 })
             })
             .collect();
-        assert!(Instant::now() < deadline, "the victim's partitions were not taken over");
+        assert!(
+            Instant::now() < deadline,
+            "the victim's partitions were not taken over"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // A figure for docs/docker-and-kafka.md, not an assertion (the machine is shared).
@@ -159,9 +175,20 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
     let want = lake_records(&plain);
     let got = lake_records(&lake);
     assert!(!want[1].is_empty(), "the run should raise alerts");
-    for (table, (w, g)) in ["vitals", "alerts", "_rejected"].iter().zip(want.iter().zip(&got)) {
+    for (table, (w, g)) in ["vitals", "alerts", "_rejected"]
+        .iter()
+        .zip(want.iter().zip(&got))
+    {
         assert!(w == g, "{table}: {}", difference(w, g));
     }
-    let technical = |a: &[String]| a.iter().filter(|l| l.contains(r#""kind":"technical""#)).count();
-    assert_eq!(technical(&got[1]), technical(&want[1]), "no spurious technical alarm");
+    let technical = |a: &[String]| {
+        a.iter()
+            .filter(|l| l.contains(r#""kind":"technical""#))
+            .count()
+    };
+    assert_eq!(
+        technical(&got[1]),
+        technical(&want[1]),
+        "no spurious technical alarm"
+    );
 }

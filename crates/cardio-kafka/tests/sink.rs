@@ -67,9 +67,13 @@ fn a_sink_killed_between_publish_and_commit_or_at_other_moments_files_every_reco
     );
 
     // 2. SIGKILL at other moments of the filing: soon after, and a while after, more is published.
-    for (i, wait) in [Duration::ZERO, Duration::from_millis(150), Duration::from_millis(700)]
-        .into_iter()
-        .enumerate()
+    for (i, wait) in [
+        Duration::ZERO,
+        Duration::from_millis(150),
+        Duration::from_millis(700),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let before = filed();
         let mut s = sink(&format!("sink-killed-{i}"), false);
