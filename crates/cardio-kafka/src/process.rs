@@ -482,6 +482,11 @@ pub fn run(args: &ProcessArgs) -> Result<u8> {
             stage.err.flush()?;
             ctx.commit(&consumer)?;
             last_commit = Instant::now();
+            // Engines of partitions given away are rebuilt if they ever come back: free them.
+            if let Ok(owned) = consumer.assignment() {
+                let owned: Vec<i32> = owned.elements().iter().map(|e| e.partition()).collect();
+                stage.partitions.retain(|p, _| owned.contains(p));
+            }
         }
         lag.tick(&consumer, &args.input);
     }
