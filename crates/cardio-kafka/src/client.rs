@@ -5,6 +5,8 @@
 //! installed: an unreachable broker or a refused SASL login would then look like a silent hang.
 //! [`Reporting`] writes them to stderr, prefixed with the program name like every other message.
 
+use std::sync::Mutex;
+
 use anyhow::{Context, Result};
 use rdkafka::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -66,10 +68,40 @@ impl rdkafka::consumer::ConsumerContext for Reporting {}
 /// What [`Reporting`] does for a log line; for contexts of their own (producer, consumer) to call.
 /// librdkafka only logs at the level `config` set (warnings and worse, unless `-X log_level=N`).
 pub fn report_log(_level: RDKafkaLogLevel, facility: &str, message: &str) {
-    eprintln!("{PROGRAM}: kafka {facility}: {message}");
+    let line = format!("kafka {facility}: {message}");
+    say(&line, &line);
 }
 
 /// What [`Reporting`] does for a client error; for contexts of their own to call.
+/// A consumer's poll hands back the errors its context has just been told of: both are counted as
+/// one message by their error code.
 pub fn report_error(error: &KafkaError, reason: &str) {
-    eprintln!("{PROGRAM}: kafka: {error}: {reason}");
+    let line = if reason.is_empty() {
+        format!("kafka: {error}")
+    } else {
+        format!("kafka: {error}: {reason}")
+    };
+    match error.rdkafka_error_code() {
+        Some(code) => say(&format!("{code:?}"), &line),
+        None => say(&line, &line),
+    }
+}
+
+/// Writes `message` on stderr unless its `key` is the one before's: while the brokers are down,
+/// librdkafka raises the same error at every reconnection attempt, which would bury everything
+/// else. A repeat is counted, and the count shown with the next different message.
+fn say(key: &str, message: &str) {
+    static LAST: Mutex<(String, u64)> = Mutex::new((String::new(), 0));
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if last.0 == key {
+        last.1 += 1;
+        return;
+    }
+    if last.1 > 0 {
+        eprintln!("{PROGRAM}: (the message before came {} more times)", last.1);
+    }
+    eprintln!("{PROGRAM}: {message}");
+    *last = (key.to_owned(), 0);
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::Message;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use vitals_core::LineWriter;
@@ -84,7 +84,8 @@ pub fn run(args: &ConsumeArgs) -> Result<u8> {
                 wait = Duration::ZERO;
             }
             Some(Err(e)) => {
-                client::report_error(&e, "while consuming");
+                // Usually the error the context has just reported as a client error.
+                client::report_error(&e, "");
                 wait = POLL;
             }
             None => {
@@ -217,12 +218,19 @@ impl Output {
         Ok(())
     }
 
-    /// The flushed offsets not committed yet, of `partitions` (all when `None`).
-    fn to_commit(&self, topic: &str, partitions: Option<&[i32]>) -> TopicPartitionList {
+    /// The flushed offsets of `partitions` (all when `None`) that are to be committed: those that
+    /// moved since the last commit, or with `again` all of them (a synchronous commit also repeats
+    /// an asynchronous one that may have failed).
+    fn to_commit(
+        &self,
+        topic: &str,
+        partitions: Option<&[i32]>,
+        again: bool,
+    ) -> TopicPartitionList {
         let mut tpl = TopicPartitionList::new();
         for (&p, &offset) in &self.flushed {
             let wanted = partitions.is_none_or(|ps| ps.contains(&p));
-            if wanted && self.committed.get(&p) != Some(&offset) {
+            if wanted && (again || self.committed.get(&p) != Some(&offset)) {
                 tpl.add_partition_offset(topic, p, Offset::Offset(offset))
                     .expect("an offset is valid");
             }
@@ -253,7 +261,7 @@ impl Consuming {
     ) -> Result<()> {
         let out = &mut *self.out.lock().unwrap();
         let flushed = out.flush();
-        let tpl = out.to_commit(&self.topic, partitions);
+        let tpl = out.to_commit(&self.topic, partitions, matches!(mode, CommitMode::Sync));
         if tpl.count() > 0 {
             match consumer.commit(&tpl, mode) {
                 Ok(()) => {
@@ -300,6 +308,12 @@ impl ConsumerContext for Consuming {
                 "{PROGRAM} consume: partitions {revoked:?} of {} handed back",
                 self.topic
             );
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if let Err(e) = result {
+            eprintln!("{PROGRAM} consume: an offset commit failed ({e}); the next one covers it");
         }
     }
 
