@@ -42,7 +42,7 @@ use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use vitals_core::diagnostics::BadLines;
@@ -229,39 +229,113 @@ struct Partition {
     next: i64,
 }
 
+/// Where a partition's earlier records come from when its alarm state is rebuilt.
+trait History {
+    /// Calls `each(offset, payload)` for every record of partition `p` before offset `until` that
+    /// is still kept, in order; returns the first offset kept.
+    fn replay(
+        &mut self,
+        p: i32,
+        until: i64,
+        each: &mut dyn FnMut(i64, &[u8]) -> Result<()>,
+    ) -> Result<i64>;
+}
+
+/// The input topic read by a consumer outside the group, one partition at a time.
+struct TopicHistory<'a> {
+    consumer: &'a BaseConsumer<client::Reporting>,
+    topic: &'a str,
+}
+
+impl History for TopicHistory<'_> {
+    fn replay(
+        &mut self,
+        p: i32,
+        until: i64,
+        each: &mut dyn FnMut(i64, &[u8]) -> Result<()>,
+    ) -> Result<i64> {
+        let (low, _) = self
+            .consumer
+            .fetch_watermarks(self.topic, p, QUERY_TIMEOUT)
+            .with_context(|| format!("cannot get the offsets of partition {p}"))?;
+        if low >= until {
+            return Ok(low);
+        }
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(self.topic, p, Offset::Offset(low))
+            .context("cannot list a partition to replay")?;
+        self.consumer
+            .assign(&tpl)
+            .with_context(|| format!("cannot replay partition {p}"))?;
+        let mut last = Instant::now();
+        let mut at = low;
+        while at < until {
+            match self.consumer.poll(POLL) {
+                Some(Ok(r)) if r.partition() == p && r.offset() < until => {
+                    at = r.offset() + 1;
+                    last = Instant::now();
+                    each(r.offset(), r.payload().unwrap_or_default())?;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => eprintln!("{PROGRAM}: process: replay of partition {p}: {e}"),
+                None if last.elapsed() > REPLAY_STALL => {
+                    bail!("replay of partition {p} stalled at offset {at} (of {until})")
+                }
+                None => {}
+            }
+        }
+        self.consumer.unassign().context("cannot end a replay")?;
+        Ok(low)
+    }
+}
+
 /// The alerting stage over the partitions this replica owns.
-struct Stage<'a> {
+struct Stage<E: Write> {
     cfg: Config,
     voice: Voice,
-    input: &'a str,
-    output: &'a str,
     lines: Lines,
     partitions: HashMap<i32, Partition>,
     writer: LineWriter<Vec<u8>>,
     out: Vec<u8>,
-    err: io::BufWriter<io::Stderr>,
+    err: E,
     counts: Counts,
     bad: BadLines,
     /// Records replayed to rebuild alarm state.
     replayed: u64,
 }
 
-impl Stage<'_> {
-    /// Passes one input record on: the record and the alerts it caused go to the output topic.
+impl<E: Write> Stage<E> {
+    fn new(cfg: Config, voice: Voice, err: E) -> Self {
+        Stage {
+            cfg,
+            voice,
+            lines: Lines::default(),
+            partitions: HashMap::new(),
+            writer: LineWriter::new(Vec::new()),
+            out: Vec::new(),
+            err,
+            counts: Counts::default(),
+            bad: BadLines::new("cardio-kafka process"),
+            replayed: 0,
+        }
+    }
+
+    /// Passes one input record on: `send(key, line)` gets the record and then the alerts it caused.
     fn record(
         &mut self,
-        m: &BorrowedMessage<'_>,
-        producer: &Output,
-        replay: &BaseConsumer<client::Reporting>,
+        (p, offset): (i32, i64),
+        key: Option<&[u8]>,
+        payload: &[u8],
+        history: &mut dyn History,
+        send: &mut dyn FnMut(Option<&[u8]>, &[u8]) -> Result<()>,
     ) -> Result<()> {
-        let (p, offset) = (m.partition(), m.offset());
         if self.partitions.get(&p).is_none_or(|s| s.next != offset) {
             // New to this replica, or moved on by another owner meanwhile.
-            self.rebuild(p, offset, replay)?;
+            self.rebuild(p, offset, history)?;
         }
         let part = self.partitions.get_mut(&p).expect("rebuilt above");
-        let Some(line) = as_line(m.payload().unwrap_or_default(), offset) else {
-            part.next = offset + 1;
+        part.next = offset + 1;
+        let Some(line) = as_line(payload, offset) else {
             return Ok(());
         };
         self.lines.line(
@@ -273,7 +347,6 @@ impl Stage<'_> {
             &mut self.counts,
             &mut self.bad,
         )?;
-        part.next = offset + 1;
         self.writer.flush()?;
         std::mem::swap(self.writer.get_mut(), &mut self.out);
         for (i, out) in self.out.split(|&b| b == b'\n').enumerate() {
@@ -284,12 +357,12 @@ impl Stage<'_> {
             // patient (a sweep may raise another patient's device_silent).
             let own;
             let key = if i == 0 {
-                m.key()
+                key
             } else {
                 own = patient_id(out);
                 own.as_deref().map(str::as_bytes)
             };
-            send(producer, self.output, key, out)?;
+            send(key, out)?;
         }
         self.out.clear();
         Ok(())
@@ -297,64 +370,36 @@ impl Stage<'_> {
 
     /// A fresh engine for partition `p`, fed the partition's records before offset `until` with
     /// its output thrown away: the alarm state the previous owner had there.
-    fn rebuild(
-        &mut self,
-        p: i32,
-        until: i64,
-        replay: &BaseConsumer<client::Reporting>,
-    ) -> Result<()> {
+    fn rebuild(&mut self, p: i32, until: i64, history: &mut dyn History) -> Result<()> {
         let started = Instant::now();
         let mut part = Partition {
             engine: Engine::new(self.cfg.clone()),
             next: until,
         };
-        let (low, _) = replay
-            .fetch_watermarks(self.input, p, QUERY_TIMEOUT)
-            .with_context(|| format!("cannot get the offsets of partition {p}"))?;
+        let mut quiet = LineWriter::new(io::sink());
+        let mut counts = Counts::default();
+        let mut bad = BadLines::new("cardio-kafka process (replay)");
+        let voice = Voice {
+            quiet: true,
+            ..self.voice
+        };
         let mut n = 0u64;
-        if low < until {
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(self.input, p, Offset::Offset(low))
-                .context("cannot list a partition to replay")?;
-            replay
-                .assign(&tpl)
-                .with_context(|| format!("cannot replay partition {p}"))?;
-            let mut quiet = LineWriter::new(io::sink());
-            let mut counts = Counts::default();
-            let mut bad = BadLines::new("cardio-kafka process (replay)");
-            let mut last = Instant::now();
-            let mut at = low;
-            while at < until {
-                match replay.poll(POLL) {
-                    Some(Ok(r)) if r.partition() == p && r.offset() < until => {
-                        at = r.offset() + 1;
-                        last = Instant::now();
-                        if let Some(line) = as_line(r.payload().unwrap_or_default(), r.offset()) {
-                            n += 1;
-                            self.lines.line(
-                                &mut part.engine,
-                                &line,
-                                &mut quiet,
-                                &mut io::sink(),
-                                Voice {
-                                    quiet: true,
-                                    ..self.voice
-                                },
-                                &mut counts,
-                                &mut bad,
-                            )?;
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => eprintln!("{PROGRAM}: process: replay of partition {p}: {e}"),
-                    None if last.elapsed() > REPLAY_STALL => {
-                        bail!("replay of partition {p} stalled at offset {at} (of {until})")
-                    }
-                    None => {}
-                }
+        let lines = &mut self.lines;
+        let low = history.replay(p, until, &mut |offset, payload| {
+            if let Some(line) = as_line(payload, offset) {
+                n += 1;
+                lines.line(
+                    &mut part.engine,
+                    &line,
+                    &mut quiet,
+                    &mut io::sink(),
+                    voice,
+                    &mut counts,
+                    &mut bad,
+                )?;
             }
-            replay.unassign().context("cannot end a replay")?;
-        }
+            Ok(())
+        })?;
         let gone = if low > 0 {
             format!("; offsets before {low} are gone (retention), its state starts there")
         } else {
@@ -446,19 +491,10 @@ pub fn run(args: &ProcessArgs) -> Result<u8> {
     consumer
         .subscribe(&[&args.input])
         .with_context(|| format!("cannot subscribe to topic {}", args.input))?;
-    let mut stage = Stage {
-        cfg,
-        voice,
-        input: &args.input,
-        output: &args.output,
-        lines: Lines::default(),
-        partitions: HashMap::new(),
-        writer: LineWriter::new(Vec::new()),
-        out: Vec::new(),
-        err: io::BufWriter::new(io::stderr()),
-        counts: Counts::default(),
-        bad: BadLines::new("cardio-kafka process"),
-        replayed: 0,
+    let mut stage = Stage::new(cfg, voice, io::BufWriter::new(io::stderr()));
+    let mut history = TopicHistory {
+        consumer: &replay,
+        topic: &args.input,
     };
     let ctx = consumer.context().clone();
     let mut last_commit = Instant::now();
@@ -469,7 +505,13 @@ pub fn run(args: &ProcessArgs) -> Result<u8> {
         }
         match consumer.poll(POLL) {
             Some(Ok(m)) => {
-                stage.record(&m, &ctx.producer, &replay)?;
+                stage.record(
+                    (m.partition(), m.offset()),
+                    m.key(),
+                    m.payload().unwrap_or_default(),
+                    &mut history,
+                    &mut |key, line| send(&ctx.producer, &args.output, key, line),
+                )?;
                 ctx.pending
                     .lock()
                     .map_err(|_| anyhow!("poisoned"))?
@@ -519,6 +561,105 @@ mod tests {
         let e = alert_settings(&args(&["--no-such-flag"])).unwrap_err();
         assert!(format!("{e:#}").contains("--no-such-flag"), "{e:#}");
         assert!(alert_settings(&args(&["--print-rules"])).is_err());
+    }
+
+    /// A partition held in memory, standing in for the topic.
+    struct Log(Vec<String>);
+
+    impl History for Log {
+        fn replay(
+            &mut self,
+            _: i32,
+            until: i64,
+            each: &mut dyn FnMut(i64, &[u8]) -> Result<()>,
+        ) -> Result<i64> {
+            for (o, r) in self.0.iter().enumerate().take(until as usize) {
+                each(o as i64, r.as_bytes())?;
+            }
+            Ok(0)
+        }
+    }
+
+    /// Reading `i` (every 5 s) of patient `p`: SpO2 84 % for 200 s in every 500 s, else 97 %.
+    fn reading(p: u32, i: u64) -> String {
+        let s = i * 5;
+        let spo2 = if (20..60).contains(&(i % 100)) {
+            84
+        } else {
+            97
+        };
+        format!(
+            concat!(
+                r#"{{"type":"vitals","ts":"2026-11-28T{:02}:{:02}:{:02}.000Z","patient_id":"PT-{}","#,
+                r#""device_id":"D-{:03}","seq":{},"heart_rate_bpm":72,"spo2_pct":{},"#,
+                r#""respiratory_rate_bpm":14,"temperature_c":36.8,"systolic_mmhg":120,"#,
+                r#""diastolic_mmhg":80,"on_oxygen":false,"consciousness":"A","battery_pct":80}}"#
+            ),
+            8 + s / 3600,
+            s / 60 % 60,
+            s % 60,
+            p,
+            p,
+            i,
+            spo2
+        )
+    }
+
+    /// The outputs of each record from offset `from` on, by a stage that owns the partition from
+    /// there (rebuilding what came before from the log).
+    fn outputs_from(records: &[String], from: usize) -> Vec<Vec<String>> {
+        let (cfg, _) = alert_settings(&[]).unwrap();
+        let voice = Voice {
+            quiet: true,
+            ..Voice::default()
+        };
+        let mut stage = Stage::new(cfg, voice, io::sink());
+        let mut log = Log(records.to_vec());
+        let mut out = vec![];
+        for (o, r) in records.iter().enumerate().skip(from) {
+            let mut these = vec![];
+            stage
+                .record(
+                    (0, o as i64),
+                    None,
+                    r.as_bytes(),
+                    &mut log,
+                    &mut |_, line| {
+                        these.push(String::from_utf8(line.to_vec()).unwrap());
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            out.push(these);
+        }
+        out
+    }
+
+    #[test]
+    fn a_new_owner_sends_exactly_what_the_first_owner_would_have() {
+        // Three patients in one partition; the takeover falls inside a desaturation episode.
+        let records: Vec<String> = (0..300u64)
+            .flat_map(|i| (0..3).map(move |p| reading(p, i)))
+            .collect();
+        let whole = outputs_from(&records, 0);
+        let from = 3 * 140;
+        let taken_over = outputs_from(&records, from);
+        let after = &whole[from..];
+        let alerts = |o: &[Vec<String>]| {
+            o.iter()
+                .flatten()
+                .filter(|l| l.contains(r#""type":"alert""#))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            alerts(after)
+                .iter()
+                .any(|a| a.contains(r#""state":"cleared""#)),
+            "an episode open at the takeover clears after it"
+        );
+        assert_eq!(alerts(&taken_over), alerts(after));
+        assert!(taken_over == after, "the records with NEWS2 too");
     }
 
     #[test]
