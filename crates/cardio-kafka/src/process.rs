@@ -289,6 +289,9 @@ impl History for TopicHistory<'_> {
     }
 }
 
+/// Where an output line goes, with its key.
+type Send<'a> = dyn FnMut(Option<&[u8]>, &[u8]) -> Result<()> + 'a;
+
 /// The alerting stage over the partitions this replica owns.
 struct Stage<E: Write> {
     cfg: Config,
@@ -327,7 +330,7 @@ impl<E: Write> Stage<E> {
         key: Option<&[u8]>,
         payload: &[u8],
         history: &mut dyn History,
-        send: &mut dyn FnMut(Option<&[u8]>, &[u8]) -> Result<()>,
+        send: &mut Send<'_>,
     ) -> Result<()> {
         if self.partitions.get(&p).is_none_or(|s| s.next != offset) {
             // New to this replica, or moved on by another owner meanwhile.
