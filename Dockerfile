@@ -1,5 +1,5 @@
 # CardioStream image: cardio-sim, cardio-alert, cardio-archive, cardio-report, cardio-watch and cardio-export on Debian slim,
-# plus kcat for the compose file's Kafka profile. docker-compose.yml runs it;
+# plus cardio-kafka for the compose file's Kafka profile. docker-compose.yml runs it;
 # docs/docker-and-kafka.md says what runs where. Checked without a Docker engine by docker/tests/check_compose.py (hadolint,
 # and consistency with the compose file and the binaries' flags).
 #
@@ -33,6 +33,14 @@ RUN mkdir /manifests \
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 
+# What rdkafka-sys needs to compile cardio-kafka's librdkafka from source: a C++ compiler and make
+# (librdkafka's own build), pkg-config, OpenSSL's headers (TLS and SASL to managed clusters) and
+# zlib's. DL3008: see the runtime stage.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ make pkg-config libssl-dev zlib1g-dev \
+    && rm -rf /var/lib/apt/lists/*
+
 # 1. Dependencies only. This layer depends on the manifests and Cargo.lock alone, so an edit of our
 #    own code reuses the compiled dependencies.
 COPY docker/stub-sources.sh /usr/local/bin/stub-sources
@@ -62,14 +70,14 @@ ARG CARDIO_UID=1000
 ARG CARDIO_GID=1000
 
 # tini: PID 1 that forwards SIGTERM to the whole pipeline (see docker/cardio-entrypoint).
-# kcat: moves NDJSON lines to and from Kafka in the compose file's kafka profile.
-# ca-certificates: lets kcat reach a TLS broker (a managed Kafka) with -X security.protocol=ssl.
+# libssl3: OpenSSL, which cardio-kafka's librdkafka links for TLS and SASL.
+# ca-certificates: lets cardio-kafka reach a TLS broker (a managed Kafka) with -X security.protocol=SSL.
 # DL3008 (pin apt versions) is ignored on purpose: Debian stable's archive keeps only the current
 # version of a package, so a pinned version breaks the build at the next point release; the
 # pinned base image tag and Debian stable's security-only updates are the version control here.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini kcat ca-certificates \
+    && apt-get install -y --no-install-recommends tini libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid "${CARDIO_GID}" cardio \
     && useradd --uid "${CARDIO_UID}" --gid cardio --no-create-home --home-dir /cardiostream \

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 
 use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
-use vitals_core::{LineReader, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
+use vitals_core::{Line, LineReader, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
 
 use crate::engine::{Engine, News2};
 use crate::summary::{self, Counts};
@@ -72,73 +72,12 @@ fn pump<R: Read, W: Write, E: Write>(
 ) -> anyhow::Result<()> {
     let mut reader = LineReader::new(input);
     let mut writer = LineWriter::new(output);
-    let mut alerts = Vec::new();
-    let mut scratch = Vec::with_capacity(1024);
-    let mut scanner = vitals_core::vitals_line::Scanner::default();
-    // One record reused for every canonical line: its id strings keep their allocation.
-    let mut reading = Vitals::empty(Timestamp(0), "", "", 0);
+    let mut lines = Lines::default();
     loop {
         let Some(line) = reader.next_line().context("cannot read standard input")? else {
             break;
         };
-        counts.lines_in += 1;
-        let number = line.number;
-        let mut out = Sink {
-            engine,
-            writer: &mut writer,
-            err,
-            voice,
-            counts,
-            alerts: &mut alerts,
-            scratch: &mut scratch,
-        };
-        if line.overlong.is_none() && scanner.read_into(line.bytes, &mut reading).is_some() {
-            out.vitals(line.bytes, &reading)?;
-        } else {
-            match line.text().and_then(vitals_core::parse_record) {
-                Ok(Record::Vitals(v)) => out.vitals(line.bytes, &v)?,
-                Ok(other) => {
-                    match other {
-                        Record::Settings(s) => {
-                            if let Err(reason) = engine.on_settings(&s) {
-                                bad.report(number, &not_applied("settings", reason));
-                            }
-                        }
-                        Record::Admission(a) => engine.on_admission(&a),
-                        _ => {}
-                    }
-                    writer
-                        .write_line(line.bytes)
-                        .context("cannot write standard output")?;
-                    counts.passed_on += 1;
-                }
-                Err(RecordError::Invalid {
-                    record_type,
-                    reason,
-                }) if record_type == "settings" || record_type == "admission" => {
-                    bad.report(number, &not_applied(&record_type, reason));
-                    writer
-                        .write_line(line.bytes)
-                        .context("cannot write standard output")?;
-                    counts.passed_on += 1;
-                }
-                Err(e) => {
-                    bad.report(number, &e);
-                    let env = Rejected::new(
-                        PROGRAM,
-                        number,
-                        e.to_string(),
-                        line.bytes,
-                        line.overlong.is_some(),
-                        Timestamp::now(),
-                    );
-                    writer
-                        .write_record(&env)
-                        .context("cannot write standard output")?;
-                    counts.rejected_out += 1;
-                }
-            }
-        }
+        lines.line(engine, &line, &mut writer, err, voice, counts, bad)?;
         if reader.would_block() {
             // The next read may wait for the device: let downstream see what we have.
             writer.flush().context("cannot write standard output")?;
@@ -147,6 +86,109 @@ fn pump<R: Read, W: Write, E: Write>(
     }
     writer.flush().context("cannot write standard output")?;
     Ok(())
+}
+
+/// What the stage does to one line, for [`run`] and for callers that take lines from elsewhere
+/// (cardio-kafka's `process`, which keeps one [`Engine`] per Kafka partition): the line goes on
+/// (vitals with NEWS2, other records as they came, a bad line as a `rejected` envelope), followed
+/// by the alert events it caused. The buffers are reused from line to line.
+#[derive(Debug)]
+pub struct Lines {
+    alerts: Vec<vitals_core::Alert>,
+    scratch: Vec<u8>,
+    scanner: vitals_core::vitals_line::Scanner,
+    /// One record reused for every canonical line: its id strings keep their allocation.
+    reading: Vitals,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines {
+            alerts: Vec::new(),
+            scratch: Vec::with_capacity(1024),
+            scanner: vitals_core::vitals_line::Scanner::default(),
+            reading: Vitals::empty(Timestamp(0), "", "", 0),
+        }
+    }
+}
+
+impl Lines {
+    /// Passes `line` through `engine` to `writer`, telling `err` what `voice` asks for.
+    #[allow(clippy::too_many_arguments)]
+    pub fn line<W: Write, E: Write>(
+        &mut self,
+        engine: &mut Engine,
+        line: &Line<'_>,
+        writer: &mut LineWriter<W>,
+        err: &mut E,
+        voice: Voice,
+        counts: &mut Counts,
+        bad: &mut BadLines,
+    ) -> anyhow::Result<()> {
+        counts.lines_in += 1;
+        let number = line.number;
+        let mut out = Sink {
+            engine,
+            writer,
+            err,
+            voice,
+            counts,
+            alerts: &mut self.alerts,
+            scratch: &mut self.scratch,
+        };
+        if line.overlong.is_none()
+            && self
+                .scanner
+                .read_into(line.bytes, &mut self.reading)
+                .is_some()
+        {
+            return out.vitals(line.bytes, &self.reading);
+        }
+        match line.text().and_then(vitals_core::parse_record) {
+            Ok(Record::Vitals(v)) => out.vitals(line.bytes, &v)?,
+            Ok(other) => {
+                match other {
+                    Record::Settings(s) => {
+                        if let Err(reason) = engine.on_settings(&s) {
+                            bad.report(number, &not_applied("settings", reason));
+                        }
+                    }
+                    Record::Admission(a) => engine.on_admission(&a),
+                    _ => {}
+                }
+                writer
+                    .write_line(line.bytes)
+                    .context("cannot write standard output")?;
+                counts.passed_on += 1;
+            }
+            Err(RecordError::Invalid {
+                record_type,
+                reason,
+            }) if record_type == "settings" || record_type == "admission" => {
+                bad.report(number, &not_applied(&record_type, reason));
+                writer
+                    .write_line(line.bytes)
+                    .context("cannot write standard output")?;
+                counts.passed_on += 1;
+            }
+            Err(e) => {
+                bad.report(number, &e);
+                let env = Rejected::new(
+                    PROGRAM,
+                    number,
+                    e.to_string(),
+                    line.bytes,
+                    line.overlong.is_some(),
+                    Timestamp::now(),
+                );
+                writer
+                    .write_record(&env)
+                    .context("cannot write standard output")?;
+                counts.rejected_out += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The report of an `admission` or `settings` record that changes nothing.

@@ -74,6 +74,11 @@ struct Run {
     /// Bad lines, reported in input order: the batches arrive here in order, while the parsing
     /// threads that found them finish in any order.
     bad: BadLines,
+    /// Every input line up to this number is filed (in a file open or handed to the publisher) or
+    /// needed no file (a duplicate, a blank line).
+    filed_through: u64,
+    /// The highest such number already sent to the publisher as a durable mark.
+    announced: u64,
 }
 
 impl Run {
@@ -213,6 +218,16 @@ impl Run {
             let text = checkpoint_text(&self.marks, self.writer.next_file());
             self.publisher.submit(round, text)?;
         }
+        self.announce()
+    }
+
+    /// Once nothing filed is left open, tells the publisher the input line everything up to which
+    /// will be durable when the rounds already queued are published.
+    fn announce(&mut self) -> Result<()> {
+        if self.filed_through > self.announced && self.writer.open_files() == 0 {
+            self.publisher.durable(self.filed_through)?;
+            self.announced = self.filed_through;
+        }
         Ok(())
     }
 }
@@ -224,13 +239,30 @@ pub fn archive(
     opts: &Options,
     stop: Arc<AtomicBool>,
 ) -> Result<(u8, Summary)> {
+    archive_with_acks(input, opts, stop, |_| {})
+}
+
+/// [`archive`], telling `durable(n)` (on the publishing thread, in increasing `n`) each time every
+/// input line up to line `n` (1-based, blank lines counted) is durable in the lake: published
+/// (fsync, rename, folder fsync, checkpoint) or found there already. A caller that feeds the
+/// input from a log (Kafka) commits its position up to line `n` then, and not before, so a crash
+/// at any instant loses nothing and the lake's dedup drops what is delivered again.
+pub fn archive_with_acks(
+    input: impl Read + Send + 'static,
+    opts: &Options,
+    stop: Arc<AtomicBool>,
+    durable: impl FnMut(u64) + Send + 'static,
+) -> Result<(u8, Summary)> {
     validate_writer_id(&opts.writer_id).map_err(|e| anyhow!(e))?;
     let lake = opts.lake.as_path();
     let _lock = lock_writer(lake, &opts.writer_id)?;
     let recovered = recover(lake, &opts.writer_id)
         .with_context(|| format!("cannot recover the lake {}", lake.display()))?;
     let (ckpt_lake, ckpt_writer) = (lake.to_owned(), opts.writer_id.clone());
-    let publisher = Publisher::start(move |text| write_checkpoint(&ckpt_lake, &ckpt_writer, text))?;
+    let publisher = Publisher::start(
+        move |text| write_checkpoint(&ckpt_lake, &ckpt_writer, text),
+        durable,
+    )?;
     let mut run = Run {
         bad: BadLines::new("cardio-archive"),
         index: LakeIndex::new(lake, opts.index_memory),
@@ -241,6 +273,8 @@ pub fn archive(
             salvaged_records: recovered.salvaged_records,
             ..Summary::default()
         },
+        filed_through: 0,
+        announced: 0,
     };
 
     let mut intake = Intake::start(input, stop.clone())?;
@@ -254,6 +288,8 @@ pub fn archive(
         match intake.recv(wait) {
             Received::Batch(b) => {
                 run.file(&b)?;
+                run.filed_through = b.through;
+                run.announce()?;
                 if run.publisher.failed() {
                     run.publisher.finish()?;
                 }
@@ -266,6 +302,7 @@ pub fn archive(
             // nothing. Batches still being parsed arrive within the wait.
             while let Received::Batch(b) = intake.recv(DRAIN_WAIT) {
                 run.file(&b)?;
+                run.filed_through = b.through;
             }
             break;
         }

@@ -1,10 +1,13 @@
 //! Command-line arguments.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use vitals_core::status::EXIT_STATUS_HELP;
+
+use crate::archive::Options;
+use crate::writer::Rolling;
 
 /// Files the CardioStream NDJSON stream (stdin) into a data lake of Hive-partitioned JSON Lines.
 ///
@@ -29,6 +32,17 @@ pub struct Cli {
     )]
     pub lake: PathBuf,
 
+    #[command(flatten)]
+    pub write: WriteFlags,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How a writer files the stream: the flags `cardio-archive` shares with other programs that
+/// embed it (cardio-kafka's `sink`).
+#[derive(Debug, Clone, Args)]
+pub struct WriteFlags {
     /// Records per file: a file is published when it holds this many records (count, at least 1).
     #[arg(long, value_name = "N", default_value_t = 100_000,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -50,9 +64,24 @@ pub struct Cli {
     #[arg(long = "index-memory", value_name = "MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
     pub index_memory_mib: u64,
+}
 
-    #[command(subcommand)]
-    pub command: Option<Command>,
+impl WriteFlags {
+    /// The settings of an archiving run into `lake`.
+    pub fn options(&self, lake: &Path, progress: bool) -> Options {
+        Options {
+            lake: lake.to_owned(),
+            writer_id: self.writer_id.clone(),
+            rolling: Rolling {
+                max_records: self.max_records,
+                max_age: self.max_age,
+            },
+            index_memory: usize::try_from(self.index_memory_mib)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1 << 20),
+            progress,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -66,6 +66,8 @@ pub struct Entry {
 pub struct Batch {
     pub buf: Vec<u8>,
     pub entries: Vec<Entry>,
+    /// Every input line up to this number (blank ones too) is in this batch or an earlier one.
+    pub through: u64,
 }
 
 impl Batch {
@@ -123,6 +125,8 @@ struct RawBatch {
     index: u64,
     buf: Vec<u8>,
     lines: Vec<RawLine>,
+    /// The reader's line count when the batch was cut.
+    through: u64,
 }
 
 struct RawLine {
@@ -137,6 +141,7 @@ impl RawBatch {
             index,
             buf: Vec::with_capacity(BATCH_BYTES / 2),
             lines: Vec::with_capacity(BATCH_LINES),
+            through: 0,
         }
     }
 }
@@ -277,6 +282,7 @@ fn read_lines(
     let error = loop {
         // Hand over what we hold before a read that may block, and when asked to stop.
         let stopping = stop.load(Ordering::Relaxed);
+        batch.through = reader.lines_read();
         if !batch.lines.is_empty()
             && (reader.would_block()
                 || batch.lines.len() >= BATCH_LINES
@@ -303,6 +309,7 @@ fn read_lines(
             Err(e) => break Some(e),
         }
     };
+    batch.through = reader.lines_read();
     if !batch.lines.is_empty() && !send(&mut batch, &mut index) {
         return;
     }
@@ -328,6 +335,7 @@ fn classify_batches(work: &Mutex<Receiver<RawBatch>>, tx: &SyncSender<Msg>) {
         let mut batch = Batch {
             entries: Vec::with_capacity(raw.lines.len()),
             buf: raw.buf,
+            through: raw.through,
         };
         for l in &raw.lines {
             let line = Line {

@@ -31,7 +31,6 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command};
-use crate::writer::Rolling;
 
 /// Runs the command line and returns the exit status (errors become status 2 in `main`).
 pub fn run(cli: Cli) -> Result<u8> {
@@ -47,18 +46,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                 signal_hook::flag::register(sig, stop.clone())
                     .context("cannot install the SIGTERM/SIGINT handlers")?;
             }
-            let opts = archive::Options {
-                lake: cli.lake.clone(),
-                writer_id: cli.writer_id.clone(),
-                rolling: Rolling {
-                    max_records: cli.max_records,
-                    max_age: cli.max_age,
-                },
-                index_memory: usize::try_from(cli.index_memory_mib)
-                    .unwrap_or(usize::MAX)
-                    .saturating_mul(1 << 20),
-                progress: std::io::stderr().is_terminal(),
-            };
+            let opts = cli
+                .write
+                .options(&cli.lake, std::io::stderr().is_terminal());
             let (status, s) = archive::archive(std::io::stdin(), &opts, stop)?;
             let mut salvaged = String::new();
             if s.salvaged_records > 0 {

@@ -232,6 +232,9 @@ enum Job {
     Round(Round, String),
     /// Say when every round before this one is published.
     Barrier(std::sync::mpsc::SyncSender<()>),
+    /// Every input line up to this number is in a round before this one (or needed no file): tell
+    /// the `durable` callback once those rounds are published.
+    Durable(u64),
 }
 
 /// A thread that publishes rounds in order and saves the checkpoint after each, so the fsyncs
@@ -244,8 +247,12 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// `checkpoint` saves the checkpoint text sent with each round, after that round is published.
-    pub fn start(checkpoint: impl Fn(&str) -> Result<()> + Send + 'static) -> Result<Self> {
+    /// `checkpoint` saves the checkpoint text sent with each round, after that round is published;
+    /// `durable` hears each [`Publisher::durable`] mark once every round before it is published.
+    pub fn start(
+        checkpoint: impl Fn(&str) -> Result<()> + Send + 'static,
+        mut durable: impl FnMut(u64) + Send + 'static,
+    ) -> Result<Self> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(1);
         let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = failed.clone();
@@ -257,6 +264,10 @@ impl Publisher {
                         Job::Round(round, text) => (round, text),
                         Job::Barrier(done) => {
                             let _ = done.send(());
+                            continue;
+                        }
+                        Job::Durable(line) => {
+                            durable(line);
                             continue;
                         }
                     };
@@ -282,6 +293,18 @@ impl Publisher {
             .tx
             .as_ref()
             .is_some_and(|tx| tx.send(Job::Round(round, checkpoint)).is_ok());
+        if !sent || self.failed() {
+            return self.finish();
+        }
+        Ok(())
+    }
+
+    /// Queues a mark: `durable(line)` is called once every round queued so far is published.
+    pub fn durable(&mut self, line: u64) -> Result<()> {
+        let sent = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Job::Durable(line)).is_ok());
         if !sent || self.failed() {
             return self.finish();
         }

@@ -3,7 +3,9 @@
 //! does when an outside tool it needs is missing. The end-to-end tests of the whole chain, and the
 //! offline checks of the Docker and Power BI files, live in this crate's `tests/`; the crates' own
 //! integration tests use these helpers too (as a dev-dependency), so every suite reads a lake and
-//! skips the same way.
+//! skips the same way. [`kafka`] starts a real Kafka-protocol broker for the tests of the Kafka path.
+
+pub mod kafka;
 
 use std::fs;
 use std::io::Write;

@@ -5,8 +5,8 @@
 //! of this build, found with `end_to_end::bin`, so the commands the containers run are run here.
 //!
 //! A missing tool (python3, PyYAML, jsonschema, hadolint, the Compose schema in
-//! `$CARDIO_SCHEMA_DIR`) fails the test under CI, and otherwise prints SKIPPED with the remedy
-//! ([`end_to_end::needs`]).
+//! `$CARDIO_SCHEMA_DIR`, the tansu broker the Kafka check starts) fails the test under CI, and
+//! otherwise prints SKIPPED with the remedy ([`end_to_end::needs`]).
 
 use std::process::Command;
 
@@ -26,6 +26,7 @@ fn check(name: &str, with_binaries: bool) {
         let sim = end_to_end::bin("cardio-sim");
         end_to_end::bin("cardio-alert");
         end_to_end::bin("cardio-archive");
+        end_to_end::bin("cardio-kafka");
         cmd.arg("--bin-dir")
             .arg(sim.parent().expect("binary folder"));
     }
@@ -80,6 +81,7 @@ fn sigterm_through_tini_publishes_the_lake_and_exits_0() {
     check("sigterm", true);
 }
 
+/// The kafka profile's commands against a real broker (tansu): the same lake as `pipeline`.
 #[test]
 fn kafka_profile_commands_give_the_pipeline_services_lake() {
     check("kafka", true);

@@ -1,0 +1,210 @@
+//! `cardio-kafka consume` and `cardio-kafka lag` against a real broker (tansu, started per test):
+//! a consumer stopped with SIGTERM has committed exactly what it wrote, so a restart of the group
+//! continues where it left, losing and repeating nothing; the lag is visible in `lag` and on the
+//! consumer's stderr. Consumer-group joins take about 22 s on tansu, so these tests are slow.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{Guard, Lines, cardio_kafka_cmd, reading, signal};
+use end_to_end::kafka::{Broker, GROUP_SETTINGS};
+
+/// Long enough for a consumer-group join on tansu (about 22 s) and the records after it.
+const JOIN_AND_READ: Duration = Duration::from_secs(120);
+
+fn produce(broker: &Broker, topic: &str, lines: &[String]) {
+    let mut cmd = cardio_kafka_cmd("produce", broker);
+    cmd.args(["--topic", topic]);
+    let mut input = lines.join("\n");
+    input.push('\n');
+    let out = end_to_end::feed(cmd, input.as_bytes());
+    assert!(
+        out.status.success(),
+        "produce: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn start_consumer(broker: &Broker, topic: &str, group: &str, extra: &[&str]) -> Guard {
+    Guard(Some(
+        cardio_kafka_cmd("consume", broker)
+            .args(["--topic", topic, "--group", group, "--from-beginning"])
+            .args(GROUP_SETTINGS)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ))
+}
+
+/// Stops a consumer with SIGTERM and returns its exit status and stderr.
+fn stop(mut consumer: Guard, stderr: Lines) -> (std::process::ExitStatus, String) {
+    signal(consumer.child(), "TERM");
+    let mut child: Child = consumer.take();
+    let status = child.wait().unwrap();
+    (status, stderr.rest().join("\n"))
+}
+
+/// Runs a member of `group` until it has written `count` lines, stops it with SIGTERM (exit 0
+/// expected), and returns everything it wrote and its stderr.
+fn member_until(broker: &Broker, topic: &str, group: &str, count: usize) -> (Vec<String>, String) {
+    let mut member = start_consumer(broker, topic, group, &[]);
+    let mut out = Lines::new(member.child().stdout.take().unwrap());
+    let err = Lines::new(member.child().stderr.take().unwrap());
+    out.wait_for_count(count, JOIN_AND_READ);
+    let (status, stderr) = stop(member, err);
+    assert!(status.success(), "member of {group}: {status:?}\n{stderr}");
+    (out.rest(), stderr)
+}
+
+fn lag(broker: &Broker, topic: &str, group: &str) -> serde_json::Value {
+    let out = cardio_kafka_cmd("lag", broker)
+        .args(["--topic", topic, "--group", group, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "lag: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// First consumer reads the 60 records there are and is stopped; 40 more arrive; the group's next
+/// member must write exactly those 40: nothing the first wrote again, nothing skipped. Between the
+/// two, `lag` shows the 40 waiting, and at the end none.
+#[test]
+fn a_restarted_consumer_continues_where_the_group_left_off() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.create_topic("enriched", 2);
+    let all: Vec<String> = (0..100).map(|i| reading(i % 5, u64::from(i / 5))).collect();
+    produce(&broker, "enriched", &all[..60]);
+
+    let (first_lines, stderr) = member_until(&broker, "enriched", "archive", 60);
+    assert_eq!(sorted(&first_lines), sorted(&all[..60]), "{stderr}");
+
+    produce(&broker, "enriched", &all[60..]);
+    let waiting = lag(&broker, "enriched", "archive");
+    assert_eq!(waiting["total_lag"], 40, "{waiting}");
+
+    let (second_lines, stderr) = member_until(&broker, "enriched", "archive", 40);
+    assert_eq!(sorted(&second_lines), sorted(&all[60..]), "{stderr}");
+
+    let done = lag(&broker, "enriched", "archive");
+    assert_eq!(done["total_lag"], 0, "{done}");
+    for p in done["partitions"].as_array().unwrap() {
+        assert_eq!(p["committed"], p["high"], "{done}");
+    }
+}
+
+/// A consumer killed with SIGKILL (no chance to commit on the way out) loses nothing: it committed
+/// only what it had written, so its successor writes every record it had not, and repeats at most
+/// what came after its last commit.
+#[test]
+fn a_killed_consumer_loses_nothing() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.create_topic("raw", 2);
+    let all: Vec<String> = (0..50).map(|i| reading(i % 4, u64::from(i / 4))).collect();
+    produce(&broker, "raw", &all[..30]);
+
+    let mut first = start_consumer(&broker, "raw", "alert", &[]);
+    let mut out = Lines::new(first.child().stdout.take().unwrap());
+    out.wait_for_count(30, JOIN_AND_READ);
+    signal(first.child(), "KILL");
+    first.take().wait().unwrap();
+    let first_lines = out.rest();
+
+    produce(&broker, "raw", &all[30..]);
+    let mut second = start_consumer(&broker, "raw", "alert", &[]);
+    let mut out = Lines::new(second.child().stdout.take().unwrap());
+    let err = Lines::new(second.child().stderr.take().unwrap());
+    out.wait_for_count(20, JOIN_AND_READ);
+    // Whatever the first one had not committed comes again; wait until the lag is 0 to have it all.
+    wait_for_no_lag(&broker, "raw", "alert");
+    let (status, stderr) = stop(second, err);
+    assert!(status.success(), "{stderr}");
+    let second_lines = out.rest();
+
+    let mut union: Vec<String> = first_lines.iter().chain(&second_lines).cloned().collect();
+    union.sort();
+    union.dedup();
+    assert_eq!(union, sorted(&all), "a record was lost");
+    for line in &all[30..] {
+        assert_eq!(
+            second_lines.iter().filter(|l| *l == line).count(),
+            1,
+            "{line} not written exactly once by the successor"
+        );
+    }
+}
+
+/// The consumer prints its lag on stderr every `--lag-every` seconds: the assigned partitions and
+/// the total, down to 0 once it has written and committed everything. `lag` for a group that never
+/// committed counts every record from the oldest kept, with `committed` null.
+#[test]
+fn lag_is_printed_by_the_consumer_and_by_the_lag_command() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.create_topic("raw", 3);
+    let all: Vec<String> = (0..30).map(|i| reading(i % 6, u64::from(i / 6))).collect();
+    produce(&broker, "raw", &all);
+
+    let never = lag(&broker, "raw", "nobody");
+    assert_eq!(never["total_lag"], 30, "{never}");
+    assert_eq!(never["partitions"].as_array().unwrap().len(), 3, "{never}");
+    for p in never["partitions"].as_array().unwrap() {
+        assert!(p["committed"].is_null(), "{never}");
+    }
+    let table = cardio_kafka_cmd("lag", &broker)
+        .args(["--topic", "raw", "--group", "nobody"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("partition") && table.contains("total"),
+        "{table}"
+    );
+    assert!(
+        table.lines().last().unwrap().trim_end().ends_with(" 30"),
+        "{table}"
+    );
+
+    let mut consumer = start_consumer(&broker, "raw", "watcher", &["--lag-every", "1"]);
+    let mut out = Lines::new(consumer.child().stdout.take().unwrap());
+    let mut err = Lines::new(consumer.child().stderr.take().unwrap());
+    out.wait_for_count(30, JOIN_AND_READ);
+    let report = err.wait_for("(total 0)", JOIN_AND_READ);
+    assert!(
+        report.contains("lag of group watcher on raw: p0 0, p1 0, p2 0"),
+        "{report}"
+    );
+    let (status, stderr) = stop(consumer, err);
+    assert!(status.success(), "{stderr}");
+}
+
+fn wait_for_no_lag(broker: &Broker, topic: &str, group: &str) {
+    let deadline = std::time::Instant::now() + JOIN_AND_READ;
+    loop {
+        let l = lag(broker, topic, group);
+        if l["total_lag"] == 0 {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "lag stays {l}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn sorted(lines: &[String]) -> Vec<String> {
+    let mut v = lines.to_vec();
+    v.sort();
+    v
+}
