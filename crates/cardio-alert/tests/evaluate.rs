@@ -315,3 +315,39 @@ fn chance_files_must_match_a_variant_and_unknown_names_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--chance-truth"));
 }
+
+/// A device artifact affects the readings while it lasts: an alarm it sets off is raised during
+/// it, or at the latest when the SpO2 artifact hold lets go (30 s). An alarm 3 min after a 10 s
+/// motion artifact is false, but not "during a device artifact"; before, every episode's window,
+/// an artifact's too, ran on for the 5 min grace, and a tenth of the day counted as artifact time
+/// on a ward with one motion episode an hour.
+#[test]
+fn an_alarm_minutes_after_an_artifact_is_not_put_down_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ten_s = 10.0 / 3600.0;
+    let (t, a) = ward(
+        dir.path(),
+        "general",
+        &[episode(
+            "artifact",
+            "motion",
+            "A-1",
+            (2.0, Some(2.0 + ten_s)),
+            r#"{"duration_s":10.0,"spo2_dip_pct":12.0}"#,
+        )],
+        &[
+            alert(2.0 + ten_s / 2.0, "hr_high", "physiological"),
+            alert(2.05, "hr_high", "physiological"),
+            alert(2.0 + ten_s / 2.0, "sensor_fault", "technical"),
+            alert(2.05, "device_silent", "technical"),
+        ],
+    );
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, &a]);
+    assert_eq!(s["false_physiological"], 2, "{s}");
+    assert_eq!(s["false_during_artifact"], 1, "{s}");
+    assert_eq!(s["technical_matching_artifact"], 1, "{s}");
+    // The grace of the scored episodes is unchanged, and --artifact-grace widens an artifact's.
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, "--artifact-grace", "300", &a]);
+    assert_eq!(s["false_during_artifact"], 2, "{s}");
+    assert_eq!(s["technical_matching_artifact"], 2, "{s}");
+}
