@@ -109,10 +109,16 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "cardio-alert")]
     pub label: String,
 
-    /// An alert raised this long after an episode (scenario, spontaneous event, artifact) ended
-    /// still belongs to it, in seconds.
+    /// An alert raised this long after a scenario or spontaneous event ended still belongs to it,
+    /// in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
     pub grace: f64,
+
+    /// An alert raised this long after a device artifact ended is still put down to it, in
+    /// seconds: an artifact changes the readings only while it lasts, and the SpO2 artifact hold
+    /// lets its readings go at most 30 s after it started.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub artifact_grace: f64,
 
     /// An episode with no `end` line and no planned end (a scenario never treated within the run)
     /// stops counting this long after its peak, in seconds, so that it cannot take in the

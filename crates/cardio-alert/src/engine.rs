@@ -494,7 +494,9 @@ impl Engine {
                     && !p.alarms[i].is_active()
                     && let Some(s) = &score
                 {
-                    ev.alarm = unalarmed_three(s, &set.rules, &p.alarms);
+                    let values = parameter_values(&obs);
+                    ev.alarm =
+                        unalarmed_three(s, &values, &set.rules, &cfg.sets[0].rules, &p.alarms);
                 }
                 let bit = busy_bit(i);
                 if bit != 0 && p.busy & bit == 0 && !ev.alarm {
@@ -828,9 +830,22 @@ pub(crate) fn evidence(
 }
 
 /// Whether a NEWS2 parameter scores 3 on a vital that no raised threshold alarm already announces
-/// (air or oxygen and consciousness have no such vital). See
-/// [`crate::rules_file::DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`].
-fn unalarmed_three(score: &Score, rules: &[Arc<CompiledRule>], alarms: &[Alarm]) -> bool {
+/// and that no individualised limit accepts (air or oxygen and consciousness have no such vital).
+/// See [`crate::rules_file::DEFAULT_NEWS2_SINGLE_3_SKIPS_ALARMED_VITALS`].
+///
+/// A limit is individualised when the patient's rule (from a `settings` record or the rules file's
+/// `[patients.<id>]`) differs from the unit's rule of the same name (`unit_rules`, the built-in
+/// rules or the rules file's): when the unit's limit would alarm at the parameter's value and the
+/// patient's does not, someone has judged that value this patient's normal (a usual systolic of
+/// 85 and a low limit set at 80), and `news2_single_3` would announce all day what that limit
+/// accepts. The 3 still counts in the aggregate (`news2_urgent`, `news2_emergency`).
+fn unalarmed_three(
+    score: &Score,
+    values: &[Option<f64>; 7],
+    rules: &[Arc<CompiledRule>],
+    unit_rules: &[Arc<CompiledRule>],
+    alarms: &[Alarm],
+) -> bool {
     let alarmed = |vital: Vital| {
         rules.iter().zip(alarms).any(|(r, a)| {
             r.enabled
@@ -842,11 +857,44 @@ fn unalarmed_three(score: &Score, rules: &[Arc<CompiledRule>], alarms: &[Alarm])
                 }
         })
     };
+    let accepted = |vital: Vital, value: f64| {
+        rules.iter().any(|r| {
+            let Trigger::Threshold { vital: w, when, .. } = r.rule.trigger else {
+                return false;
+            };
+            r.enabled
+                && w == vital
+                && !when.holds(value)
+                && unit_rules.iter().any(|u| {
+                    u.rule.name == r.rule.name
+                        && matches!(u.rule.trigger, Trigger::Threshold { when: unit, .. }
+                            if unit.op == when.op && unit.holds(value))
+                })
+        })
+    };
     score
         .parameters()
         .iter()
         .zip(PARAMETER_VITALS)
-        .any(|(&points, vital)| points == 3 && !vital.is_some_and(alarmed))
+        .zip(values)
+        .any(|((&points, vital), value)| {
+            points == 3
+                && !vital.is_some_and(|v| alarmed(v) || value.is_some_and(|x| accepted(v, x)))
+        })
+}
+
+/// The value NEWS2 scored for each of its parameters, in the order of [`Score::parameters`].
+fn parameter_values(obs: &Observations) -> [Option<f64>; 7] {
+    let int = |v: Option<i32>| v.map(f64::from);
+    [
+        int(obs.respiratory_rate_bpm),
+        int(obs.spo2_pct),
+        None,
+        int(obs.systolic_mmhg),
+        int(obs.heart_rate_bpm),
+        None,
+        obs.temperature_c,
+    ]
 }
 
 /// The vital behind each NEWS2 parameter, in the order of [`Score::parameters`].

@@ -40,6 +40,9 @@ pub const DEFAULT_SPO2_ARTIFACT_HOLD_S: f64 = 30.0;
 /// condition twice, and duplicate alarms are a named cause of alarm fatigue. So news2_single_3 is
 /// raised only for a 3 that no raised alarm on that vital announces: SpO2 90–91 % on scale 1 before
 /// spo2_low, consciousness, HR 131+ before hr_high has raised, or a threshold rule switched off.
+/// Nor for a 3 that the patient's individualised limit accepts (a nurse's sbp_low of 80 for a
+/// patient resting near 100: SBP 86 scores 3): the same switch covers it (engine.rs,
+/// `unalarmed_three`).
 /// Once raised it clears as docs/spec.md §3.2 says, when no 3 is left. On `bench/alert-eval.sh` it
 /// removed 288 of 614 news2_single_3 raises (233 of them SBP ≤ 90 with sbp_low raised); two
 /// episodes' first detection had been such a news2_single_3 and came later (docs/alarm-evaluation.md).

@@ -315,3 +315,88 @@ fn chance_files_must_match_a_variant_and_unknown_names_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--chance-truth"));
 }
+
+/// A device artifact affects the readings while it lasts: an alarm it sets off is raised during
+/// it, or at the latest when the SpO2 artifact hold lets go (30 s). An alarm 3 min after a 10 s
+/// motion artifact is false, but not "during a device artifact"; before, every episode's window,
+/// an artifact's too, ran on for the 5 min grace, and a tenth of the day counted as artifact time
+/// on a ward with one motion episode an hour.
+#[test]
+fn an_alarm_minutes_after_an_artifact_is_not_put_down_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ten_s = 10.0 / 3600.0;
+    let (t, a) = ward(
+        dir.path(),
+        "general",
+        &[episode(
+            "artifact",
+            "motion",
+            "A-1",
+            (2.0, Some(2.0 + ten_s)),
+            r#"{"duration_s":10.0,"spo2_dip_pct":12.0}"#,
+        )],
+        &[
+            alert(2.0 + ten_s / 2.0, "hr_high", "physiological"),
+            alert(2.05, "hr_high", "physiological"),
+            alert(2.0 + ten_s / 2.0, "sensor_fault", "technical"),
+            alert(2.05, "device_silent", "technical"),
+        ],
+    );
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, &a]);
+    assert_eq!(s["false_physiological"], 2, "{s}");
+    assert_eq!(s["false_during_artifact"], 1, "{s}");
+    assert_eq!(s["technical_matching_artifact"], 1, "{s}");
+    // The grace of the scored episodes is unchanged, and --artifact-grace widens an artifact's.
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, "--artifact-grace", "300", &a]);
+    assert_eq!(s["false_during_artifact"], 2, "{s}");
+    assert_eq!(s["technical_matching_artifact"], 2, "{s}");
+}
+
+/// A spontaneous event is about every vital cardio-sim's physiology moves during it: the
+/// compensatory heart rate of a mobilisation hypotension (HR + half the SBP fall), the faster
+/// breathing of a tachycardia run, the SpO2 a bradypnoea lowers. Alarms on those are true but not
+/// actionable; before, they counted as false alarms on a rule unrelated to the event. An alarm
+/// on a vital the event leaves alone (SpO2 during a tachycardia run) is still false.
+#[test]
+fn alarms_on_every_vital_a_spontaneous_event_moves_are_true_but_not_actionable() {
+    let dir = tempfile::tempdir().unwrap();
+    let two_min = 120.0 / 3600.0;
+    let (t, a) = ward(
+        dir.path(),
+        "surgical",
+        &[
+            episode(
+                "spontaneous",
+                "mobilisation_hypotension",
+                "E-0001",
+                (2.0, Some(2.0 + two_min)),
+                r#"{"duration_s":120,"cause":"mobilisation","nadir_sbp_mmhg":88}"#,
+            ),
+            episode(
+                "spontaneous",
+                "tachycardia_run",
+                "E-0002",
+                (4.0, Some(4.0 + two_min)),
+                r#"{"duration_s":120,"cause":"pain","peak_hr_bpm":135}"#,
+            ),
+            episode(
+                "spontaneous",
+                "bradypnoea",
+                "E-0003",
+                (6.0, Some(6.0 + two_min)),
+                r#"{"duration_s":120,"cause":"opioid","nadir_rr_bpm":7}"#,
+            ),
+        ],
+        &[
+            alert(2.01, "hr_high", "physiological"),
+            alert(4.01, "rr_high", "physiological"),
+            alert(4.02, "spo2_low", "physiological"),
+            alert(6.01, "spo2_low", "physiological"),
+        ],
+    );
+    let (_, s) = evaluate(dir.path(), &["--truth", &t, &a]);
+    assert_eq!(s["not_actionable"], 3, "{s}");
+    assert_eq!(s["false_physiological"], 1, "{s}");
+    assert_eq!(s["false_unrelated"], 1, "{s}");
+    assert_eq!(s["false_by_rule"]["spo2_low"], 1, "{s}");
+}

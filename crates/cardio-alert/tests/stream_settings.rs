@@ -280,3 +280,43 @@ fn a_patients_rules_file_entry_wins_over_the_stream() {
         [raised(15, 96.0, Some("PT-1/1"))]
     );
 }
+
+/// PT-1's reading at second `s` with systolic `sbp` over a diastolic of 50 (a cuff reading every
+/// second, to keep it simple).
+fn reading_sbp(s: i64, sbp: i32) -> String {
+    let mut v = common::calm_reading("PT-1", "D-1", T0 + s * 1000, s as u64, 97);
+    v.systolic_mmhg = Some(sbp);
+    v.diastolic_mmhg = Some(50);
+    serde_json::to_string(&v).unwrap()
+}
+
+/// A nurse who lowers `sbp_low` to 80 for a patient whose usual systolic is in the 80s has judged
+/// an SBP of 86 this patient's normal: NEWS2 still scores it 3 (≤ 90) and adds it to the aggregate,
+/// but `news2_single_3` does not announce on its own what the nurse's limit accepts. Under the
+/// built-in limit the same readings raise `sbp_low` (and so no `news2_single_3` either, as
+/// before), and below the nurse's limit `sbp_low` is raised as usual.
+#[test]
+fn a_three_on_a_vital_the_nurse_has_individualised_past_does_not_raise_news2_single_3() {
+    let nurse = settings(0, 1, "nurse", json!({"sbp_low": 80}));
+    let mut input = vec![nurse.clone()];
+    input.extend((0..400).map(|s| reading_sbp(s, 86)));
+    let recs = records(&run(&["--quiet"], &input));
+    assert_eq!(alerts(&recs, "news2_single_3"), []);
+    assert_eq!(alerts(&recs, "sbp_low"), []);
+
+    // The built-in limit: sbp_low announces the 3, as before.
+    let input: Vec<String> = (0..400).map(|s| reading_sbp(s, 86)).collect();
+    let recs = records(&run(&["--quiet"], &input));
+    assert_eq!(alerts(&recs, "sbp_low"), [raised(0, 90.0, None)]);
+    assert_eq!(alerts(&recs, "news2_single_3"), []);
+
+    // Below the nurse's limit the patient's own alarm sounds.
+    let mut input = vec![nurse];
+    input.extend((0..400).map(|s| reading_sbp(s, if s < 200 { 86 } else { 78 })));
+    let recs = records(&run(&["--quiet"], &input));
+    assert_eq!(
+        alerts(&recs, "sbp_low"),
+        [raised(200, 80.0, Some("PT-1/1"))]
+    );
+    assert_eq!(alerts(&recs, "news2_single_3"), []);
+}

@@ -89,6 +89,7 @@ pub fn run(a: &EvaluateArgs) -> anyhow::Result<u8> {
     let patient_days = truth.patients as f64 * hours / 24.0;
     let windows = Windows {
         grace_ms: (a.grace * 1000.0).round() as i64,
+        artifact_grace_ms: (a.artifact_grace * 1000.0).round() as i64,
         untreated_cap_ms: (a.untreated_cap * 1000.0).round() as i64,
         end_ms,
     };
@@ -225,6 +226,7 @@ mod tests {
     fn windows() -> Windows {
         Windows {
             grace_ms: 300_000,
+            artifact_grace_ms: 30_000,
             untreated_cap_ms: 7_200_000,
             // 2026-11-29T00:00:00Z: the day of TRUTH.
             end_ms: 1_795_824_000_000 + 86_400_000,

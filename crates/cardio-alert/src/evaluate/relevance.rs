@@ -51,13 +51,22 @@ const RECOVERY_RULES: [&str; 6] = [
 ];
 
 /// The spontaneous events of the truth file (category `spontaneous`, docs/truth-format.md): real
-/// transients that are not a deterioration, and the threshold alarms each one sets off, besides
-/// [`NEWS2_RULES`].
+/// transients that are not a deterioration, and the threshold alarms on every vital each one moves
+/// in cardio-sim's physiology, besides [`NEWS2_RULES`]: a bradypnoea lowers SpO2 too (by up to
+/// 2 %), a tachycardia run quickens breathing (up to 2/min), and a mobilisation hypotension brings
+/// a compensatory rise in heart rate (half the systolic fall). An opioid desaturation slows
+/// breathing by up to 2/min as well, but a sleep one does not, so `rr_low` is not listed for it.
 pub const SPONTANEOUS: [(&str, &[&str]); 4] = [
     ("desaturation", &["spo2_low", "spo2_desat"]),
-    ("bradypnoea", &["rr_low"]),
-    ("tachycardia_run", &["hr_high", "hr_extreme_high"]),
-    ("mobilisation_hypotension", &["sbp_low"]),
+    ("bradypnoea", &["rr_low", "spo2_low", "spo2_desat"]),
+    (
+        "tachycardia_run",
+        &["hr_high", "hr_extreme_high", "rr_high"],
+    ),
+    (
+        "mobilisation_hypotension",
+        &["sbp_low", "hr_high", "hr_extreme_high"],
+    ),
 ];
 
 /// Whether an alarm of `rule` counts as detecting an episode named `scenario` in the truth file (a

@@ -14,8 +14,11 @@ use super::truth::{Episode, Truth};
 /// How long each episode counts, the same for every variant scored in one run.
 #[derive(Debug, Clone, Copy)]
 pub struct Windows {
-    /// An alarm raised this long after an episode ended still belongs to it.
+    /// An alarm raised this long after a scenario or spontaneous event ended still belongs to it.
     pub grace_ms: i64,
+    /// An alarm raised this long after a device artifact ended is still put down to it (an
+    /// artifact changes the readings only while it lasts).
+    pub artifact_grace_ms: i64,
     /// An episode without an `end` line whose end nothing plans (a scenario never treated) stops
     /// counting this long after its peak: see [`Episode::capped_end`].
     pub untreated_cap_ms: i64,
@@ -24,6 +27,14 @@ pub struct Windows {
 }
 
 impl Windows {
+    /// The windows of device artifacts: [`Windows::of`] with the artifact grace.
+    fn for_artifacts(&self) -> Windows {
+        Windows {
+            grace_ms: self.artifact_grace_ms,
+            ..*self
+        }
+    }
+
     /// The time an alarm must fall in to belong to `e`: from its start to its (capped) end plus
     /// the grace.
     pub fn of(&self, e: &Episode) -> (i64, i64) {
@@ -254,9 +265,12 @@ pub fn score(
         ByPatient::new(&truth.spontaneous),
         ByPatient::new(&truth.artifacts),
     );
+    let artifact_windows = w.for_artifacts();
     for a in alerts.iter().filter(|a| a.state == AlertState::Raised) {
         let t = a.ts.millis();
-        let artifact = !artifacts.during(w, &a.patient_id, t).is_empty();
+        let artifact = !artifacts
+            .during(&artifact_windows, &a.patient_id, t)
+            .is_empty();
         match a.kind {
             AlertKind::Physiological => {
                 s.physiological_raised += 1;
