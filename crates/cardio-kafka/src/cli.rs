@@ -11,8 +11,10 @@ use clap::{Args, Parser, Subcommand};
     about = "Kafka source and sink for CardioStream's NDJSON stages",
     long_about = "Kafka source and sink for CardioStream's NDJSON stages.\n\n\
 `cardio-sim | cardio-kafka produce` sends each line to a topic keyed by its patient_id; \
-`cardio-kafka consume | cardio-alert` reads a topic as a member of a consumer group. \
-`cardio-kafka lag` shows how far a group is behind.",
+`cardio-kafka process -- cardio-alert` runs the alarm engine as one of a consumer group's \
+replicas; `cardio-kafka sink` fills the lake and commits offsets only once the lake has the records; \
+`cardio-kafka consume | …` reads a topic into a pipe; `cardio-kafka lag` shows how far a group is \
+behind.",
     after_help = "Exit status: 0 done; 1 finished, but bad input lines were found (reported on stderr \
 and sent on as `rejected` records); 2 could not do the job (bad arguments, unreachable brokers, \
 lines that could not be delivered: their number is printed)."
