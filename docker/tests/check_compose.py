@@ -648,7 +648,7 @@ def tansu_path() -> Path:
     crates/end-to-end/src/kafka.rs)."""
     if os.environ.get("CARDIO_TANSU"):
         return Path(os.environ["CARDIO_TANSU"])
-    return Path.home() / f".cache/cardiostream/tansu-{TANSU_VERSION}/bin/tansu"
+    return Path.home() / f".cache/cardiostream/tansu-{TANSU_VERSION}-dynostore/bin/tansu"
 
 
 def start_tansu(tansu: Path, log: Path) -> tuple[subprocess.Popen, str]:

@@ -32,14 +32,16 @@ pub const GROUP_SETTINGS: &[&str] = &[
 /// How long a broker may take to accept a topic after it was started (it takes about a second).
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
-/// Where the tansu binary is: `$CARDIO_TANSU`, else `~/.cache/cardiostream/tansu-0.6.0/bin/tansu`.
+/// Where the tansu binary is: `$CARDIO_TANSU`, else
+/// `~/.cache/cardiostream/tansu-0.6.0-dynostore/bin/tansu` (built with the `dynostore` feature,
+/// without which tansu has no `memory://` storage).
 pub fn tansu_path() -> PathBuf {
     if let Some(p) = std::env::var_os(TANSU_VAR) {
         return PathBuf::from(p);
     }
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
     home.join(format!(
-        ".cache/cardiostream/tansu-{TANSU_VERSION}/bin/tansu"
+        ".cache/cardiostream/tansu-{TANSU_VERSION}-dynostore/bin/tansu"
     ))
 }
 
