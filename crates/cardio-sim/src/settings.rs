@@ -6,14 +6,16 @@
 //! 2018). So each patient gets, on the lines before its first reading:
 //!
 //! 1. a `settings` record from the unit profile (`source: unit_profile`): the limits of the
-//!    built-in rules (docs/spec.md §3.2);
+//!    built-in rules (docs/spec.md §3.2) on the wards, the real ICU monitors' usual limits in the
+//!    ICU ([`unit_profile`]);
 //! 2. when the nurse individualises any limit at admission, a second `settings` record
 //!    (`source: nurse`) with the complete set then in force: the limits the patient's own baseline
 //!    calls for ([`crate::admission::baseline_limits`], also behind `--admission-rules`: an athlete's
-//!    resting bradycardia, a COPD patient's 88–92 % target), and, for the share of patients nurses
-//!    individualise ([`NURSE_INDIVIDUALISES`]) at each rule's real rate ([`NURSE_LIMITS`]), limits
-//!    of the nurse's own choosing, drawn from the real values but only where they are sensible for
-//!    this patient ([`sensible`]);
+//!    resting bradycardia, a COPD patient's 88–92 % target, an ICU patient resting at 118 bpm),
+//!    and, for the share of patients nurses individualise ([`NURSE_INDIVIDUALISES`]) at each
+//!    rule's real rate ([`NURSE_LIMITS`]), limits of the nurse's own choosing, drawn from the real
+//!    values but only where they are sensible for this patient and not past the clinical
+//!    definition of the deterioration the rule watches ([`sensible`]);
 //! 3. the `admission` record, on the line right before the first reading.
 //!
 //! During the stay the nurse changes a limit at the real rate ([`CHANGES_PER_DAY`]): each change is
@@ -35,22 +37,39 @@ use vitals_core::{
     Admission, AgeBand, AlertKind, CareUnit, Settings, SettingsSource, Sex, Timestamp,
 };
 
-use crate::admission::{LOW_LIMIT_OF_BASELINE, baseline_limits};
+use crate::admission::{LOW_LIMIT_OF_BASELINE, RR_MARGIN_BPM, baseline_limits};
 use crate::cohort::{self, Baseline, Demographics, Profile};
 use crate::output::{device_id, patient_id};
 use crate::random::SimRng;
 
+/// The ICU's monitor profile: the most common nurse-set alarm limit of each item in the real ICU
+/// stays (MIMIC-III Clinical Database Demo v1.4 alarm limits, 115 stays: HR 50/120, SpO2 90, SpO2
+/// desaturation 85, RR 8/30, NIBP 90/160). ICU patients rest at values a ward's rules call
+/// abnormal (RR in the twenties, SBP near 90), and their monitors are set accordingly.
+#[rustfmt::skip]
+pub const ICU_MONITOR_LIMITS: [(&str, f64); 8] = [
+    ("hr_low", 50.0), ("hr_high", 120.0), ("spo2_low", 90.0), ("spo2_desat", 85.0),
+    ("rr_low", 8.0), ("rr_high", 30.0), ("sbp_low", 90.0), ("sbp_high", 160.0),
+];
+
 /// The alarm limits a unit loads at admission: the limit of every physiological threshold rule of
-/// docs/spec.md §3.2, for every unit until a unit has a profile of its own.
-pub fn unit_profile(_unit: CareUnit) -> BTreeMap<String, f64> {
-    default_rules()
+/// docs/spec.md §3.2, with the ICU's own monitor limits ([`ICU_MONITOR_LIMITS`]) in the ICU; the
+/// wards keep the built-in rules.
+pub fn unit_profile(unit: CareUnit) -> BTreeMap<String, f64> {
+    let mut limits: BTreeMap<String, f64> = default_rules()
         .into_iter()
         .filter(|r| r.kind == AlertKind::Physiological)
         .filter_map(|r| match r.trigger {
             Trigger::Threshold { when, .. } => Some((r.name, when.limit)),
             _ => None,
         })
-        .collect()
+        .collect();
+    if unit == CareUnit::Icu {
+        for (rule, limit) in ICU_MONITOR_LIMITS {
+            limits.insert(rule.to_owned(), limit);
+        }
+    }
+    limits
 }
 
 /// The baseline value a limit is judged against.
@@ -86,7 +105,8 @@ pub struct NurseLimit {
     partner: Option<&'static str>,
     /// The most common value of the item in the real stays: the real values are carried over as
     /// offsets from it to the unit's own limit (the same for hr_low, hr_high, spo2_low, rr_low,
-    /// sbp_low and spo2_desat; the unit's rr_high and sbp_high are 25 and 180, the ICU's 30 and 160).
+    /// sbp_low and spo2_desat; the wards' rr_high and sbp_high are 25 and 180; the ICU's profile
+    /// is these modes, [`ICU_MONITOR_LIMITS`]).
     real_mode: f64,
     /// Share of stays whose own usual value differs from that mode.
     pub share: f64,
@@ -95,36 +115,47 @@ pub struct NurseLimit {
     values: &'static [(f64, u32)],
     /// Value changes of this item within the stays: which limit a change during the stay touches.
     changes: u32,
+    /// The clinical definition of the deterioration the rule watches (docs/cardio-sim.md
+    /// "Scenarios"): a nurse's limit never lies past it, so an individualised limit cannot hide a
+    /// deterioration a unit's limit would show. A limit the patient's baseline calls for may
+    /// ([`crate::admission::baseline_limits`]).
+    pub definition: f64,
 }
 
 /// Nurse-set limits per rule, MIMIC-III Clinical Database Demo v1.4 alarm limits (115 ICU stays):
 /// the share of stays whose usual value differs from the unit value is the README's "stays whose
 /// own usual value differs"; the values and the changes are counted from the charted limits.
+/// Each `definition` is the clinical definition a scripted deterioration meets (docs/cardio-sim.md
+/// "Scenarios"): bradycardia HR < 50; AF with rapid ventricular response > 120 even at night and
+/// ATLS class III haemorrhage HR > 120; hypoxaemia SpO2 < 90 % less the probe's 2 %; the unit's
+/// own desaturation limit 85 (no deeper definition); bradypnoea RR ≤ 8 (NEWS2's 3 band); ATLS
+/// class II haemorrhage RR 20–30; hypotension SBP ≤ 90 (sepsis, haemorrhage class III);
+/// hypertensive crisis SBP ≥ 180 (ACC/AHA 2017).
 #[rustfmt::skip]
 pub const NURSE_LIMITS: [NurseLimit; 8] = [
     NurseLimit { rule: "hr_low", basis: Basis::HeartRate, below: true, partner: Some("hr_extreme_low"),
-        real_mode: 50.0, share: 47.0 / 115.0, changes: 132,
+        real_mode: 50.0, share: 47.0 / 115.0, changes: 132, definition: 50.0,
         values: &[(60.0, 32), (45.0, 5), (55.0, 3), (40.0, 1), (70.0, 1), (75.0, 1)] },
     NurseLimit { rule: "hr_high", basis: Basis::HeartRate, below: false, partner: Some("hr_extreme_high"),
-        real_mode: 120.0, share: 24.0 / 115.0, changes: 117,
+        real_mode: 120.0, share: 24.0 / 115.0, changes: 117, definition: 120.0,
         values: &[(130.0, 6), (100.0, 4), (110.0, 4), (150.0, 4), (135.0, 3), (140.0, 2), (145.0, 1)] },
     NurseLimit { rule: "spo2_low", basis: Basis::Spo2, below: true, partner: Some("spo2_desat"),
-        real_mode: 90.0, share: 37.0 / 115.0, changes: 101,
+        real_mode: 90.0, share: 37.0 / 115.0, changes: 101, definition: 88.0,
         values: &[(92.0, 17), (93.0, 15), (91.0, 1), (88.0, 1), (84.0, 1)] },
     NurseLimit { rule: "spo2_desat", basis: Basis::Spo2, below: true, partner: Some("spo2_low"),
-        real_mode: 85.0, share: 4.0 / 74.0, changes: 42,
+        real_mode: 85.0, share: 4.0 / 74.0, changes: 42, definition: 85.0,
         values: &[(88.0, 2), (90.0, 1), (84.0, 1)] },
     NurseLimit { rule: "rr_low", basis: Basis::RespiratoryRate, below: true, partner: None,
-        real_mode: 8.0, share: 7.0 / 113.0, changes: 25,
+        real_mode: 8.0, share: 7.0 / 113.0, changes: 25, definition: 8.0,
         values: &[(10.0, 2), (6.0, 1)] },
     NurseLimit { rule: "rr_high", basis: Basis::RespiratoryRate, below: false, partner: None,
-        real_mode: 30.0, share: 49.0 / 113.0, changes: 192,
+        real_mode: 30.0, share: 49.0 / 113.0, changes: 192, definition: 30.0,
         values: &[(35.0, 29), (40.0, 15), (45.0, 3), (50.0, 1), (25.0, 1)] },
     NurseLimit { rule: "sbp_low", basis: Basis::Systolic, below: true, partner: None,
-        real_mode: 90.0, share: 15.0 / 114.0, changes: 86,
+        real_mode: 90.0, share: 15.0 / 114.0, changes: 86, definition: 90.0,
         values: &[(85.0, 4), (60.0, 3), (80.0, 3), (55.0, 1), (100.0, 1), (110.0, 1), (50.0, 1)] },
     NurseLimit { rule: "sbp_high", basis: Basis::Systolic, below: false, partner: None,
-        real_mode: 160.0, share: 22.0 / 114.0, changes: 99,
+        real_mode: 160.0, share: 22.0 / 114.0, changes: 99, definition: 180.0,
         values: &[(150.0, 6), (110.0, 4), (170.0, 3), (155.0, 2), (175.0, 1), (140.0, 1), (190.0, 1)] },
 ];
 
@@ -143,11 +174,11 @@ pub const CHANGES_PER_DAY: f64 = 463.0 / 448.3;
 /// alarms on ordinary variation. HR and SBP limits keep the margin of
 /// [`crate::admission::LOW_LIMIT_OF_BASELINE`] (a high limit: resting value ÷ that fraction).
 const SPO2_MARGIN_PCT: f64 = 3.0;
-const RR_MARGIN_BPM: f64 = 5.0;
 
 /// Whether a nurse would set `rule`'s limit to `value` for a patient resting at `b`, with the
 /// other limits in force `limits`: far enough from the resting value that ordinary variation
-/// does not alarm, and nested with its partner rule.
+/// does not alarm, nested with its partner rule, and not past the clinical definition of the
+/// deterioration the rule watches.
 fn sensible(row: &NurseLimit, value: f64, b: &Baseline, limits: &BTreeMap<String, f64>) -> bool {
     let rest = row.basis.of(b);
     let room = match (row.basis, row.below) {
@@ -165,7 +196,12 @@ fn sensible(row: &NurseLimit, value: f64, b: &Baseline, limits: &BTreeMap<String
             (_, false) => value < p,
         }
     });
-    room && nested && value > 0.0
+    let clinical = if row.below {
+        value >= row.definition
+    } else {
+        value <= row.definition
+    };
+    room && nested && clinical && value > 0.0
 }
 
 /// A value for `row`'s limit drawn from the real values sensible for this patient (other than
@@ -280,7 +316,7 @@ fn admit(
     who: &Demographics,
     b: &Baseline,
 ) -> bool {
-    for m in baseline_limits(who, b).moved {
+    for m in baseline_limits(who, b, profile).moved {
         p.limits.insert(m.rule.to_owned(), m.when.1);
         p.fixed.push(m.rule);
     }
@@ -425,5 +461,48 @@ mod tests {
             &base(75.0, 95.5),
             &profile
         ));
+    }
+
+    fn who() -> Demographics {
+        Demographics {
+            age: 60,
+            sex: cohort::Sex::Female,
+            profile: Profile::General,
+        }
+    }
+
+    /// Over many patients and two days of nurse changes each, on every unit, no nurse limit lies
+    /// past the clinical definition its rule watches (the crises missed with a ward `sbp_high` of
+    /// 210, the AF-RVRs seen late with `hr_high` 130). The patient rests at 70 bpm, RR 15, SpO2
+    /// 98, SBP 120, so every real value is otherwise open to the nurse.
+    #[test]
+    fn no_nurse_limit_lies_past_the_clinical_definition_of_its_rule() {
+        let b = base(70.0, 98.0);
+        let mut seen = 0;
+        for unit in [CareUnit::General, CareUnit::Icu] {
+            for seed in 0..40 {
+                let mut records = StreamRecords::new(seed, 20, unit);
+                for i in 0..20 {
+                    for t in 0..48 {
+                        for line in records.take_due(i, t * 3_600_000, &who(), &b) {
+                            let Ok(s) = serde_json::from_str::<Settings>(&line) else {
+                                continue;
+                            };
+                            seen += 1;
+                            for row in &NURSE_LIMITS {
+                                let v = s.limits[row.rule];
+                                let past = if row.below {
+                                    v < row.definition
+                                } else {
+                                    v > row.definition
+                                };
+                                assert!(!past, "{unit:?} seed {seed}: {} {v}: {line}", row.rule);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 2000, "{seen} settings records");
     }
 }

@@ -143,11 +143,13 @@ impl Ward {
     /// TOML `[patients.<id>]` overrides cardio-alert's `--rules` reads.
     pub fn admission_rules(&self, seed: u64) -> String {
         let mut out = crate::admission::header(seed, self.cfg.patients);
+        let unit = crate::settings::unit_profile(self.cfg.unit);
         for (i, bed) in self.beds.iter().enumerate() {
             out.push_str(&crate::admission::patient_toml(
                 i as u32,
                 &bed.who,
                 &bed.body.baseline,
+                &unit,
             ));
         }
         out

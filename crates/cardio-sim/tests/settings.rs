@@ -204,3 +204,110 @@ fn the_unit_on_the_command_line_is_the_unit_of_every_admission() {
         );
     }
 }
+
+/// The ICU loads the real ICU monitors' usual limits (RR high 30, NIBP high 160), the wards the
+/// built-in rules (RR high 25, SBP high 180): the unit profile record of the real binary says so.
+#[test]
+fn the_icu_profile_carries_the_real_icu_monitors_limits() {
+    for (unit, rr_high, sbp_high) in [("icu", 30.0, 160.0), ("general", 25.0, 180.0)] {
+        let recs = records(&[
+            "--patients",
+            "3",
+            "--duration",
+            "2s",
+            "--seed",
+            "2",
+            "--unit",
+            unit,
+        ]);
+        let profiles: Vec<&Settings> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Settings(s) if s.source == SettingsSource::UnitProfile => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(profiles.len(), 3);
+        for p in profiles {
+            let l = &p.limits;
+            assert_eq!(
+                (l["rr_high"], l["sbp_high"]),
+                (rr_high, sbp_high),
+                "{unit}: {l:?}"
+            );
+            assert_eq!(
+                (
+                    l["hr_low"],
+                    l["hr_high"],
+                    l["spo2_low"],
+                    l["rr_low"],
+                    l["sbp_low"]
+                ),
+                (50.0, 120.0, 90.0, 8.0, 90.0),
+                "{unit}: {l:?}"
+            );
+        }
+    }
+}
+
+/// An ICU patient resting at a heart rate, respiratory rate or systolic on or past the unit's
+/// limit does not alarm all day: the limits in force from its first reading (the last settings
+/// record before it) leave room above (below) its resting values, as the truth file gives them.
+#[test]
+fn icu_limits_in_force_leave_room_around_each_patients_resting_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.jsonl");
+    let recs = records(&[
+        "--unit",
+        "icu",
+        "--patients",
+        "80",
+        "--duration",
+        "2s",
+        "--seed",
+        "11",
+        "--truth",
+        truth.to_str().unwrap(),
+    ]);
+    let mut in_force: HashMap<String, &Settings> = HashMap::new();
+    for r in &recs {
+        if let Record::Settings(s) = r {
+            in_force.entry(s.patient_id.clone()).insert_entry(s);
+        }
+    }
+    let mut tachycardic = 0;
+    for admit in common::json_lines(&truth)
+        .iter()
+        .filter(|l| l["event"] == "admit")
+    {
+        let id = admit["patient_id"].as_str().unwrap();
+        let b = &admit["detail"]["baseline"];
+        let l = &in_force[id].limits;
+        let (hr, rr) = (
+            b["heart_rate_bpm"].as_f64().unwrap(),
+            b["respiratory_rate_bpm"].as_f64().unwrap(),
+        );
+        if hr > 100.0 {
+            tachycardic += 1;
+        }
+        assert!(l["hr_high"] >= hr / 0.8, "{id}: resting HR {hr}, {l:?}");
+        assert!(l["hr_extreme_high"] >= l["hr_high"] + 10.0, "{id}: {l:?}");
+        assert!(l["rr_high"] >= rr + 5.0, "{id}: resting RR {rr}, {l:?}");
+        assert!(
+            l["rr_low"] <= (rr - 5.0).max(6.0),
+            "{id}: resting RR {rr}, {l:?}"
+        );
+        assert!(
+            l["sbp_high"] >= b["systolic_mmhg"].as_f64().unwrap() + 15.0,
+            "{id}: {l:?}"
+        );
+        assert!(
+            l["temp_high"] > b["temperature_c"].as_f64().unwrap(),
+            "{id}: {l:?}"
+        );
+    }
+    assert!(
+        tachycardic > 0,
+        "no ICU patient resting above 100 bpm among 80"
+    );
+}

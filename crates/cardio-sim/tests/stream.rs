@@ -391,8 +391,12 @@ fn admission_rules_give_every_athlete_and_copd_patient_their_own_limits() {
                     && text.contains(&format!("[patients.{id}.rules.spo2_low]")),
                 "{id}: COPD without scale 2"
             ),
-            _ if b["heart_rate_bpm"].as_f64().unwrap() >= 63.0
-                && b["systolic_mmhg"].as_f64().unwrap() >= 113.0 =>
+            // Resting values whose limits keep their room from the built-in ones (docs/spec.md
+            // §3.2): HR 63–96, SBP 113–165, RR 13–20, T ≤ 37.7.
+            _ if (63.0..=96.0).contains(&b["heart_rate_bpm"].as_f64().unwrap())
+                && (113.0..=165.0).contains(&b["systolic_mmhg"].as_f64().unwrap())
+                && (13.0..=20.0).contains(&b["respiratory_rate_bpm"].as_f64().unwrap())
+                && b["temperature_c"].as_f64().unwrap() <= 37.7 =>
             {
                 assert!(
                     !text.contains(&format!("{table} ")),
