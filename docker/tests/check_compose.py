@@ -712,7 +712,10 @@ def check_kafka(args) -> None:
             shim = tmp / "kafka-topics.sh"
             shim.write_text(KAFKA_TOPICS_SHIM)
             shim.chmod(0o755)
-            common = {"KAFKA_BROKER": address, "TANSU": str(tansu)}
+            # One record per batch: tansu 0.6.0's in-memory engine reports a high watermark of the
+            # last batch's base offset + 1, so the lags this check waits on would be wrong with
+            # batching (crates/end-to-end/src/kafka.rs, TANSU_PRODUCER_SETTINGS).
+            common = {"KAFKA_BROKER": address, "TANSU": str(tansu), "KAFKA_ARGS": "-X batch.num.messages=1"}
 
             # kafka-topics: its own image's shell; the script's absolute path is the one substitution.
             topics = services["kafka-topics"]
@@ -737,7 +740,10 @@ def check_kafka(args) -> None:
                 (wd / "med_data_lake").mkdir(parents=True, exist_ok=True)
                 # Its own session, so the whole pipeline can be signalled as tini -g does.
                 proc = subprocess.Popen([str(ENTRYPOINT), pipeline_line(svc)], env=env_for(svc, bin_dir, **common),
-                                        cwd=wd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        # /dev/null write-only: subprocess.DEVNULL opens it read-write,
+                                        # which is how a stdout closed before the start looks to the
+                                        # binaries (vitals_core::status), and they refuse it.
+                                        cwd=wd, stdin=subprocess.DEVNULL, stdout=(tmp / "stdout").open("wb"),
                                         stderr=(tmp / f"{name}.log").open("wb"), start_new_session=True)
                 running.append(proc)
                 return proc

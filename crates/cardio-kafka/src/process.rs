@@ -486,9 +486,19 @@ pub fn run(args: &ProcessArgs) -> Result<u8> {
         ),
         group,
     )?;
-    // The replay reader belongs to no group: it only reads a partition's history.
+    // The replay reader only reads a partition's history: assigned by hand, it never joins a group
+    // and never commits. librdkafka still refuses `assign` without a `group.id` ("Local: Unknown
+    // group"), so it has one of its own, apart from the replicas' group.
+    let replay_group = format!("{}.replay", args.group);
     let replay: BaseConsumer<client::Reporting> = client::create(
-        &client::config(&args.connection, &[("enable.auto.commit", "false")]),
+        &client::config(
+            &args.connection,
+            &[
+                ("group.id", replay_group.as_str()),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+            ],
+        ),
         client::Reporting,
     )?;
     consumer

@@ -51,7 +51,7 @@ fn a_sink_killed_between_publish_and_commit_or_at_other_moments_files_every_reco
         Running::start(cmd, dir.path(), name)
     };
     let filed = || {
-        let [v, a, _] = lake_records(&lake);
+        let [v, a, ..] = lake_records(&lake);
         v.len() + a.len()
     };
 
@@ -93,8 +93,8 @@ fn a_sink_killed_between_publish_and_commit_or_at_other_moments_files_every_reco
     assert_eq!(s.terminate(), 0, "{}", s.stderr_text());
 
     check(&lake);
-    let [vitals, alerts, rejected] = lake_records(&lake);
-    let mut got: Vec<String> = vitals.into_iter().chain(alerts).collect();
+    let [vitals, alerts, admission, settings, rejected] = lake_records(&lake);
+    let mut got: Vec<String> = [vitals, alerts, admission, settings].concat();
     got.sort();
     assert!(rejected.is_empty(), "{rejected:?}");
     assert!(got == want, "{}", difference(&want, &got));

@@ -29,6 +29,15 @@ pub const GROUP_SETTINGS: &[&str] = &[
     "heartbeat.interval.ms=1000",
 ];
 
+/// librdkafka properties (as `-X` arguments) for every command that produces (`produce`,
+/// `process`) against the test broker: one record per batch. tansu 0.6.0's in-memory engine reports
+/// a partition's high watermark as the last batch's base offset + 1, not the last record's offset
+/// + 1 (a batch of 10 records at offset 0 reads as a high watermark of 1; seen with `cardio-kafka
+/// lag`), so with batching its lag figures, and every test that waits for lag 0, would be wrong.
+/// Apache Kafka and Redpanda count records; the records themselves are stored and read back whole
+/// either way.
+pub const TANSU_PRODUCER_SETTINGS: &[&str] = &["-X", "batch.num.messages=1"];
+
 /// How long a broker may take to accept a topic after it was started (it takes about a second).
 const READY_WITHIN: Duration = Duration::from_secs(60);
 

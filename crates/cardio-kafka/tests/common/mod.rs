@@ -21,6 +21,9 @@ pub fn cardio_kafka() -> PathBuf {
 pub fn cardio_kafka_cmd(subcommand: &str, broker: &Broker) -> Command {
     let mut cmd = Command::new(cardio_kafka());
     cmd.arg(subcommand).args(["--brokers", &broker.address]);
+    if subcommand == "produce" || subcommand == "process" {
+        cmd.args(end_to_end::kafka::TANSU_PRODUCER_SETTINGS);
+    }
     cmd
 }
 

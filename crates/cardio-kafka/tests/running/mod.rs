@@ -172,10 +172,17 @@ pub fn sh(script: &str) -> Vec<u8> {
     out.stdout
 }
 
-/// The lake's vitals, alerts and rejected records, each table sorted: two lakes hold the same
+/// The lake's vitals, alerts, admission, settings and rejected records, each table sorted: two lakes hold the same
 /// records exactly when these are equal, whatever files they are in.
-pub fn lake_records(lake: &Path) -> [Vec<String>; 3] {
-    [Table::Vitals, Table::Alerts, Table::Rejected].map(|t| {
+pub fn lake_records(lake: &Path) -> [Vec<String>; 5] {
+    [
+        Table::Vitals,
+        Table::Alerts,
+        Table::Admission,
+        Table::Settings,
+        Table::Rejected,
+    ]
+    .map(|t| {
         let mut l = lake_lines(lake, t);
         l.sort();
         l
