@@ -31,8 +31,8 @@ pub const GROUP_SETTINGS: &[&str] = &[
 
 /// librdkafka properties (as `-X` arguments) for every command that produces (`produce`,
 /// `process`) against the test broker: one record per batch. tansu 0.6.0's in-memory engine reports
-/// a partition's high watermark as the last batch's base offset + 1, not the last record's offset
-/// + 1 (a batch of 10 records at offset 0 reads as a high watermark of 1; seen with `cardio-kafka
+/// a partition's high watermark as one past the last batch's base offset, not one past the last
+/// record (a batch of 10 records at offset 0 reads as a high watermark of 1; seen with `cardio-kafka
 /// lag`), so with batching its lag figures, and every test that waits for lag 0, would be wrong.
 /// Apache Kafka and Redpanda count records; the records themselves are stored and read back whole
 /// either way.
