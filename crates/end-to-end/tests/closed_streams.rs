@@ -99,3 +99,36 @@ fn open_streams_run_as_usual() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A /dev/null the caller opened for reading and writing (Python's `subprocess.DEVNULL`) looks like
+/// the standard library's stand-in for a closed stdout: it is refused too, and the message says so
+/// and names the way out; /dev/null opened for writing (`>/dev/null`) runs.
+#[test]
+fn a_read_write_dev_null_stdout_is_refused_with_a_message_that_names_it() {
+    assert_refused(
+        "cardio-sim",
+        &["--count", "10", "--seed", "1"],
+        "<>/dev/null >&0",
+    );
+    let out = run_with(
+        "cardio-sim",
+        &["--count", "10", "--seed", "1"],
+        "<>/dev/null >&0",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("subprocess.DEVNULL") && err.contains(">/dev/null"),
+        "{err}"
+    );
+    let out = run_with(
+        "cardio-sim",
+        &["--count", "10", "--seed", "1"],
+        ">/dev/null",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -26,7 +26,9 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn run_main(program: &str, run: impl FnOnce() -> anyhow::Result<u8>) -> std::process::ExitCode {
     if stdout_was_closed() {
         eprintln!(
-            "{program}: standard output is closed; give it a file, a pipe or >/dev/null instead"
+            "{program}: standard output is closed (or is /dev/null opened for reading and writing, \
+             as Python's subprocess.DEVNULL does, which looks the same from here); give it a \
+             file, a pipe or /dev/null opened for writing (>/dev/null, open(os.devnull, \"w\"))"
         );
         return std::process::ExitCode::from(EXIT_FAILURE);
     }
@@ -37,7 +39,9 @@ pub fn run_main(program: &str, run: impl FnOnce() -> anyhow::Result<u8>) -> std:
 /// `/dev/null`, opened for reading and writing, in the place of a closed standard stream before
 /// `main` (so that no file opened later takes its number); through it a closed stdout would
 /// swallow every record and the run end with status 0 having written nothing. That stand-in is
-/// what is recognised here: a shell's `>/dev/null` opens it for writing only. (stdin is not
+/// what is recognised here: a shell's `>/dev/null` opens it for writing only. A /dev/null opened
+/// for reading and writing by the caller (Python's `subprocess.DEVNULL`) cannot be told from the
+/// stand-in and is refused too, with a message that names it. (stdin is not
 /// checked: a closed stdin reads as empty input, and a service manager's `/dev/null` stdin may be
 /// opened for reading and writing.)
 pub fn stdout_was_closed() -> bool {
