@@ -23,10 +23,11 @@ fn a_sink_killed_between_publish_and_commit_or_at_other_moments_files_every_reco
     broker.create_topic(TOPIC, 3);
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    // Two simulated hours of six patients through cardio-alert: readings with NEWS2, and alerts.
+    // Two simulated hours of six patients through cardio-alert: readings with NEWS2, and alerts (24
+    // deteriorations a patient-day, so that a short run has alarms).
     let input = sh(&format!(
         "{} --seed 11 --patients 6 --interval 5 --duration 2h --start 2026-11-28T00:00:00Z \
-         --speed max --events-per-day 12 2>/dev/null | {} --quiet 2>/dev/null",
+         --speed max --events-per-day 24 2>/dev/null | {} --quiet 2>/dev/null",
         bin("cardio-sim").display(),
         bin("cardio-alert").display()
     ));
