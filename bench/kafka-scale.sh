@@ -19,7 +19,7 @@ RECORDS=${RECORDS:-200000}
 PATIENTS=${PATIENTS:-12}
 PARTITIONS=${PARTITIONS:-6}
 PROFILE=${PROFILE:-release}
-TANSU=${CARDIO_TANSU:-$HOME/.cache/cardiostream/tansu-0.6.0/bin/tansu}
+TANSU=${CARDIO_TANSU:-$HOME/.cache/cardiostream/bin/tansu}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 if [ "$PROFILE" = release ]; then
   cargo build --release --locked --quiet -p cardio-sim -p cardio-kafka

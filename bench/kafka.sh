@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 RECORDS=${RECORDS:-200000}
 PATIENTS=${PATIENTS:-1000}
 PARTITIONS=${PARTITIONS:-6}
-TANSU=${CARDIO_TANSU:-$HOME/.cache/cardiostream/tansu-0.6.0-dynostore/bin/tansu}
+TANSU=${CARDIO_TANSU:-$HOME/.cache/cardiostream/bin/tansu}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 [ -x "$TANSU" ] || { echo "bench: no tansu at $TANSU (bash .ci/install.d/kafka.sh)" >&2; exit 1; }
 cargo build --release --locked --quiet -p cardio-sim -p cardio-alert -p cardio-archive -p cardio-kafka

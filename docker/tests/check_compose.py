@@ -639,7 +639,6 @@ def kill_marked(marker: str) -> list[str]:
     return killed
 
 
-TANSU_VERSION = "0.6.0"
 KAFKA_INSTALL = ".ci/install.d/kafka.sh"
 
 
@@ -648,7 +647,7 @@ def tansu_path() -> Path:
     crates/end-to-end/src/kafka.rs)."""
     if os.environ.get("CARDIO_TANSU"):
         return Path(os.environ["CARDIO_TANSU"])
-    return Path.home() / f".cache/cardiostream/tansu-{TANSU_VERSION}-dynostore/bin/tansu"
+    return Path.home() / ".cache/cardiostream/bin/tansu"
 
 
 def start_tansu(tansu: Path, log: Path) -> tuple[subprocess.Popen, str]:
@@ -712,7 +711,7 @@ def check_kafka(args) -> None:
             shim = tmp / "kafka-topics.sh"
             shim.write_text(KAFKA_TOPICS_SHIM)
             shim.chmod(0o755)
-            # One record per batch: tansu 0.6.0's in-memory engine reports a high watermark of the
+            # One record per batch: tansu's in-memory engine reports a high watermark of the
             # last batch's base offset + 1, so the lags this check waits on would be wrong with
             # batching (crates/end-to-end/src/kafka.rs, TANSU_PRODUCER_SETTINGS).
             common = {"KAFKA_BROKER": address, "TANSU": str(tansu), "KAFKA_ARGS": "-X batch.num.messages=1"}

@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 
 use crate::needs;
 
-/// The tansu version `.ci/install.d/kafka.sh` installs.
-pub const TANSU_VERSION: &str = "0.6.0";
 /// Names the tansu binary to use instead of the one `.ci/install.d/kafka.sh` installs.
 pub const TANSU_VAR: &str = "CARDIO_TANSU";
 
@@ -30,7 +28,7 @@ pub const GROUP_SETTINGS: &[&str] = &[
 ];
 
 /// librdkafka properties (as `-X` arguments) for every command that produces (`produce`,
-/// `process`) against the test broker: one record per batch. tansu 0.6.0's in-memory engine reports
+/// `process`) against the test broker: one record per batch. tansu's in-memory engine reports
 /// a partition's high watermark as one past the last batch's base offset, not one past the last
 /// record (a batch of 10 records at offset 0 reads as a high watermark of 1; seen with `cardio-kafka
 /// lag`), so with batching its lag figures, and every test that waits for lag 0, would be wrong.
@@ -41,17 +39,14 @@ pub const TANSU_PRODUCER_SETTINGS: &[&str] = &["-X", "batch.num.messages=1"];
 /// How long a broker may take to accept a topic after it was started (it takes about a second).
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
-/// Where the tansu binary is: `$CARDIO_TANSU`, else
-/// `~/.cache/cardiostream/tansu-0.6.0-dynostore/bin/tansu` (built with the `dynostore` feature,
-/// without which tansu has no `memory://` storage).
+/// Where the tansu binary is: `$CARDIO_TANSU`, else `~/.cache/cardiostream/bin/tansu`, the link
+/// `.ci/install.d/kafka.sh` points at the build it pins (one that has `memory://` storage).
 pub fn tansu_path() -> PathBuf {
     if let Some(p) = std::env::var_os(TANSU_VAR) {
         return PathBuf::from(p);
     }
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
-    home.join(format!(
-        ".cache/cardiostream/tansu-{TANSU_VERSION}-dynostore/bin/tansu"
-    ))
+    home.join(".cache/cardiostream/bin/tansu")
 }
 
 /// A running tansu broker, killed on drop.
