@@ -30,7 +30,7 @@ use vitals_core::status::EXIT_OK;
 
 use crate::cli::ConsumeArgs;
 use crate::client::{self, PROGRAM};
-use crate::lag;
+use crate::lag_report::LagReport;
 use crate::stop::Stop;
 
 /// How long one poll waits for a record when none is waiting.
@@ -67,8 +67,7 @@ pub fn run(args: &ConsumeArgs) -> Result<u8> {
         .subscribe(&[&args.topic])
         .with_context(|| format!("cannot subscribe to topic {}", args.topic))?;
 
-    let lag_every = Duration::from_secs(args.lag.lag_every);
-    let mut next_lag = Instant::now() + lag_every;
+    let mut lag_report = LagReport::new(&args.lag, "consume", &args.group);
     let mut last_commit = Instant::now();
     let mut wait = Duration::ZERO;
     let outcome = loop {
@@ -109,10 +108,7 @@ pub fn run(args: &ConsumeArgs) -> Result<u8> {
             }
             last_commit = Instant::now();
         }
-        if !lag_every.is_zero() && Instant::now() >= next_lag {
-            report_lag(&consumer, &args.group, &args.topic);
-            next_lag = Instant::now() + lag_every;
-        }
+        lag_report.tick(&consumer, &args.topic);
     };
     // What was written is committed before leaving, whatever ended the loop; on a write error only
     // what was flushed before it.
@@ -127,23 +123,6 @@ pub fn run(args: &ConsumeArgs) -> Result<u8> {
     );
     outcome.and(last)?;
     Ok(EXIT_OK)
-}
-
-fn report_lag(consumer: &BaseConsumer<Consuming>, group: &str, topic: &str) {
-    let assigned: Vec<i32> = match consumer.assignment() {
-        Ok(tpl) => tpl.elements().iter().map(|e| e.partition()).collect(),
-        Err(e) => {
-            eprintln!("{PROGRAM} consume: lag unknown: {e}");
-            return;
-        }
-    };
-    match lag::of_partitions(consumer, topic, &assigned) {
-        Ok(lags) => eprintln!(
-            "{PROGRAM} consume: lag of group {group} on {topic}: {}",
-            lag::summary(&lags)
-        ),
-        Err(e) => eprintln!("{PROGRAM} consume: lag unknown: {e:#}"),
-    }
 }
 
 /// stdout and what is known about each partition's lines.

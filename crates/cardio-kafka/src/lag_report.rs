@@ -1,5 +1,5 @@
-//! A stage's own lag on stderr every `--lag-every` seconds, for the stages that run inside Kafka
-//! (`process`, `sink`): `docker compose logs` then shows whether each member keeps up, and after a
+//! A consuming stage's own lag on stderr every `--lag-every` seconds (`consume`, `process`,
+//! `sink`): `docker compose logs` then shows whether each member keeps up, and after a
 //! rebalance, how fast the new owner works off what it took over.
 
 use std::time::{Duration, Instant};
