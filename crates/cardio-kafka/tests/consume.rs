@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Guard, Lines, cardio_kafka_cmd, reading, signal};
@@ -17,6 +17,11 @@ const JOIN_AND_READ: Duration = Duration::from_secs(120);
 fn produce(broker: &Broker, topic: &str, lines: &[String]) {
     let mut cmd = cardio_kafka_cmd("produce", broker);
     cmd.args(["--topic", topic]);
+    produce_with(cmd, lines);
+}
+
+/// Runs `cmd`, a `produce` command, with `lines` as its input, and expects exit 0.
+fn produce_with(cmd: Command, lines: &[String]) {
     let mut input = lines.join("\n");
     input.push('\n');
     let out = end_to_end::feed(cmd, input.as_bytes());
@@ -212,17 +217,10 @@ fn records_produced_in_batches_come_out_byte_for_byte_while_the_topic_grows() {
     err.wait_for("assigned", JOIN_AND_READ);
 
     // Not `cardio_kafka_cmd`, which adds one record per batch.
-    let mut cmd = std::process::Command::new(common::cardio_kafka());
+    let mut cmd = Command::new(common::cardio_kafka());
     cmd.args(["produce", "--brokers", &broker.address]);
     cmd.args(["--topic", "batched"]);
-    let mut input = all.join("\n");
-    input.push('\n');
-    let produced = end_to_end::feed(cmd, input.as_bytes());
-    assert!(
-        produced.status.success(),
-        "produce: {}",
-        String::from_utf8_lossy(&produced.stderr)
-    );
+    produce_with(cmd, &all);
 
     out.wait_for_count(all.len(), JOIN_AND_READ);
     let (status, stderr) = stop(consumer, err);
