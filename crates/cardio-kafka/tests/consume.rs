@@ -197,7 +197,7 @@ fn lag_is_printed_by_the_consumer_and_by_the_lag_command() {
 }
 
 /// The other tests produce one record per batch (tansu's lag figures need it); here `produce` runs
-/// with the client's own batching (`linger.ms` 5, batches of up to 10,000 records), as in
+/// with the client's own batching (`linger.ms` 5, batches of up to 10,000 records or 1 MB), as in
 /// `bench/kafka.sh` and in production, while a member of the group is already reading, so batches
 /// are fetched as they are appended. Every line must come out of `consume` byte for byte as it went
 /// into `produce`: none cut, glued to another, repeated or lost.
