@@ -14,9 +14,10 @@
 #
 # The Kafka clock starts once the consumer has joined its group (a join takes about 22 s on tansu,
 # a fixed cost of that broker, not of the path) and stops when cardio-archive has published the
-# last record after the group's lag reached 0 (polled every 0.2 s). Printed: records per wall
-# second of each, their ratio, the producing side alone, and the CPU seconds of each side and of
-# the broker.
+# last record and exited: once the group has committed every record produced (polled every 0.2 s),
+# `consume` gets SIGTERM and the archive its end of input. Printed: records per wall second of
+# each, their ratio, the producing side alone, and the CPU seconds of each side and of the broker.
+# The run fails unless the Kafka path's lake holds the plain pipe's readings byte for byte.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -32,10 +33,19 @@ BIN=$CARGO_TARGET_DIR/release
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
+  for pid in "${PIDS[@]}"; do
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true # reaped here, so bash does not report it as "Killed"
+  done
+  if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+fail() { # message [log]: says why, and keeps the run's files (logs, lakes) to look at
+  [ -n "${2:-}" ] && cat "$2" >&2
+  echo "bench: $1 (the run's files are kept in $WORK)" >&2
+  WORK=""
+  exit 1
+}
 
 SIM="$BIN/cardio-sim --patients $PATIENTS --seed 1 --speed max --start 2026-11-28T00:00:00Z --count $RECORDS"
 
@@ -59,13 +69,20 @@ cpu_of() { # user + system seconds of one process so far
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
-# The consuming side in its own process group (setsid), timed as a whole by GNU time.
-setsid /usr/bin/time -f '%e %U %S' -o "$WORK/consume.time" bash -c \
-  "$BIN/cardio-kafka consume --brokers $BROKERS --topic raw --group bench --from-beginning --lag-every 0 \
-   | $BIN/cardio-archive --lake $WORK/lake-kafka" 2>"$WORK/consume.log" &
+# The consuming side in its own process group (setsid, for the cleanup), timed as a whole by GNU
+# time. It is stopped the way a pipe of stages stops: SIGTERM to `consume` alone, which flushes,
+# commits and exits, and cardio-archive publishes what it read and exits at the end of its input.
+# (SIGTERM to the whole group would end GNU time and bash at once, before the stages are done, and
+# cardio-archive would stop reading while lines are still in the pipe.)
+setsid /usr/bin/time -f '%e %U %S' -o "$WORK/consume.time" bash -c "set -o pipefail
+  { $BIN/cardio-kafka consume --brokers $BROKERS --topic raw --group bench --from-beginning --lag-every 0 &
+    echo \$! >$WORK/consume.pid; wait \$!; } | $BIN/cardio-archive --lake $WORK/lake-kafka" 2>"$WORK/consume.log" &
 CONSUME_PID=$!
 PIDS+=("$CONSUME_PID")
-until grep -q 'assigned' "$WORK/consume.log"; do sleep 0.2; done
+until grep -q 'assigned' "$WORK/consume.log"; do
+  kill -0 "$CONSUME_PID" 2>/dev/null || fail "the consuming side did not start" "$WORK/consume.log"
+  sleep 0.2
+done
 
 BROKER_CPU0=$(cpu_of "$TANSU_PID")
 START=$(date +%s.%N)
@@ -84,13 +101,17 @@ d = json.load(sys.stdin)
 sys.exit(0 if sum(p["committed"] or 0 for p in d["partitions"]) >= int(sys.argv[1]) else 1)' "$DELIVERED"
 }
 until lag_done; do sleep 0.2; done
-kill -TERM -- "-$CONSUME_PID"
-wait "$CONSUME_PID" || { cat "$WORK/consume.log" >&2; echo "bench: the consuming side failed" >&2; exit 1; }
+kill -TERM "$(cat "$WORK/consume.pid")"
+wait "$CONSUME_PID" || fail "the consuming side failed" "$WORK/consume.log"
 END=$(date +%s.%N)
 BROKER_CPU=$(awk -v a="$BROKER_CPU0" -v b="$(cpu_of "$TANSU_PID")" 'BEGIN { printf "%.2f", b - a }')
 
 IN_LAKE=$(cat "$WORK"/lake-kafka/vitals/*/*.jsonl | wc -l)
-[ "$IN_LAKE" -eq "$RECORDS" ] || { echo "bench: the lake holds $IN_LAKE of $RECORDS readings" >&2; exit 1; }
+[ "$IN_LAKE" -eq "$RECORDS" ] || fail "the lake holds $IN_LAKE of $RECORDS readings"
+# Same seed, same readings: the Kafka path's lake must hold the plain pipe's lines byte for byte.
+sort "$WORK"/lake-plain/vitals/*/*.jsonl >"$WORK/plain.sorted"
+sort "$WORK"/lake-kafka/vitals/*/*.jsonl >"$WORK/kafka.sorted"
+cmp -s "$WORK/plain.sorted" "$WORK/kafka.sorted" || fail "the Kafka path's readings differ from the plain pipe's"
 read -r _ PU PS <"$WORK/produce.time"
 read -r _ CU CS <"$WORK/consume.time"
 awk -v n="$RECORDS" -v s="$START" -v p="$PRODUCED" -v e="$END" -v plain="$PLAIN_RATE" \
@@ -101,4 +122,4 @@ awk -v n="$RECORDS" -v s="$START" -v p="$PRODUCED" -v e="$END" -v plain="$PLAIN_
   printf "CPU seconds: producing side %.2f, consuming side %.2f (incl. the wait for the group), broker %.2f\n", pu + ps, cu + cs, b
   printf "ratio: the kafka path runs at %.2f of the plain pipe'"'"'s rate (%.1fx slower)\n", rate / plain, plain / rate
 }'
-echo "ok: the lake holds all $IN_LAKE readings"
+echo "ok: the lake holds all $IN_LAKE readings, byte for byte those of the plain pipe"

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{Guard, Lines, cardio_kafka_cmd, reading, signal};
@@ -17,6 +17,11 @@ const JOIN_AND_READ: Duration = Duration::from_secs(120);
 fn produce(broker: &Broker, topic: &str, lines: &[String]) {
     let mut cmd = cardio_kafka_cmd("produce", broker);
     cmd.args(["--topic", topic]);
+    produce_with(cmd, lines);
+}
+
+/// Runs `cmd`, a `produce` command, with `lines` as its input, and expects exit 0.
+fn produce_with(cmd: Command, lines: &[String]) {
     let mut input = lines.join("\n");
     input.push('\n');
     let out = end_to_end::feed(cmd, input.as_bytes());
@@ -189,6 +194,49 @@ fn lag_is_printed_by_the_consumer_and_by_the_lag_command() {
     );
     let (status, stderr) = stop(consumer, err);
     assert!(status.success(), "{stderr}");
+}
+
+/// The other tests produce one record per batch (tansu's lag figures need it); here `produce` runs
+/// with the client's own batching (`linger.ms` 5, batches of up to 10,000 records or 1 MB), as in
+/// `bench/kafka.sh` and in production, while a member of the group is already reading, so batches
+/// are fetched as they are appended. Every line must come out of `consume` byte for byte as it went
+/// into `produce`: none cut, glued to another, repeated or lost.
+#[test]
+fn records_produced_in_batches_come_out_byte_for_byte_while_the_topic_grows() {
+    let Some(broker) = Broker::start() else {
+        return;
+    };
+    broker.create_topic("batched", 3);
+    let all: Vec<String> = (0..20_000)
+        .map(|i| reading(i % 500, u64::from(i / 500)))
+        .collect();
+
+    let mut consumer = start_consumer(&broker, "batched", "archive", &[]);
+    let mut out = Lines::new(consumer.child().stdout.take().unwrap());
+    let mut err = Lines::new(consumer.child().stderr.take().unwrap());
+    err.wait_for("assigned", JOIN_AND_READ);
+
+    // Not `cardio_kafka_cmd`, which adds one record per batch.
+    let mut cmd = Command::new(common::cardio_kafka());
+    cmd.args(["produce", "--brokers", &broker.address]);
+    cmd.args(["--topic", "batched"]);
+    produce_with(cmd, &all);
+
+    out.wait_for_count(all.len(), JOIN_AND_READ);
+    let (status, stderr) = stop(consumer, err);
+    assert!(status.success(), "{stderr}");
+    let written = out.rest();
+    assert_eq!(written.len(), all.len(), "lines written\n{stderr}");
+    let produced: std::collections::HashSet<&String> = all.iter().collect();
+    assert!(
+        sorted(&written) == sorted(&all),
+        "the lines written differ from those produced; some not produced: {:?}",
+        written
+            .iter()
+            .filter(|l| !produced.contains(l))
+            .take(3)
+            .collect::<Vec<_>>()
+    );
 }
 
 fn wait_for_no_lag(broker: &Broker, topic: &str, group: &str) {
