@@ -5,8 +5,8 @@
 #   kafka:  cardio-sim | cardio-alert | cardio-kafka produce --topic T          (the producing side)
 #           cardio-kafka consume --topic T --group G | cardio-archive --lake L  (the consuming side)
 #
-# through a real Kafka-protocol broker on 127.0.0.1: tansu 0.6.0 with in-memory storage (what
-# .ci/install.d/kafka.sh installs; CARDIO_TANSU names another binary). The broker is part of what is
+# through a real Kafka-protocol broker on 127.0.0.1: tansu with in-memory storage (the build
+# .ci/install.d/kafka.sh pins; CARDIO_TANSU names another binary). The broker is part of what is
 # measured, so the figure says what this machine does with tansu, not what a Kafka cluster does.
 #
 #   bench/kafka.sh                       # 200,000 records from 1,000 patients, 6 partitions
@@ -89,7 +89,7 @@ START=$(date +%s.%N)
 /usr/bin/time -f '%e %U %S' -o "$WORK/produce.time" bash -c \
   "$SIM | $BIN/cardio-alert --quiet | $BIN/cardio-kafka produce --brokers $BROKERS --topic raw" 2>"$WORK/produce.log"
 PRODUCED=$(date +%s.%N)
-# Done when the group has committed every record produced. Not "lag 0": tansu 0.6.0 reports a
+# Done when the group has committed every record produced. Not "lag 0": tansu reports a
 # partition's high watermark as one past the last batch's base offset, so with batching its lag
 # reads 0 long before the consumer is through (crates/end-to-end/src/kafka.rs); offsets themselves
 # are right.
