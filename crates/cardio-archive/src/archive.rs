@@ -1,6 +1,13 @@
 //! The archiving run: lock, recovery, then the main loop that takes batches from the input side
 //! in order, drops what the lake already holds, files the rest, publishes by size and age, and
 //! stops cleanly at end of input, SIGINT or SIGTERM.
+//!
+//! A signal does not end the reading at once. Ctrl-C in a terminal and `tini -g` in a container
+//! signal every stage of a pipe together, and the stage in front writes its last lines as it stops:
+//! cardio-sim the rest of its round, `cardio-kafka consume` the lines whose offsets it then
+//! commits. Those lines, and whatever fills the pipe before them, are in no other place, so the
+//! archive files what its input still brings until the input ends or goes quiet, and only then
+//! publishes and exits.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -26,8 +33,11 @@ use crate::writer::{LakeWriter, Publisher, Rolling};
 
 /// How long the main loop sleeps at most between looks at the signal flag.
 const POLL: Duration = Duration::from_millis(100);
-/// After a stop request, how long to wait for the reader to hand over what it holds.
-const DRAIN_WAIT: Duration = Duration::from_millis(300);
+/// After a signal, input is still filed until none has come for this long, or it ends…
+const DRAIN_QUIET: Duration = Duration::from_millis(300);
+/// …but for this long at most (a writer in front that got no signal keeps writing). A second
+/// signal ends the wait at once.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(5);
 
 /// Settings of an archiving run.
 #[derive(Debug, Clone)]
@@ -277,7 +287,7 @@ pub fn archive_with_acks(
         announced: 0,
     };
 
-    let mut intake = Intake::start(input, stop.clone())?;
+    let mut intake = Intake::start(input)?;
     let mut progress = Progress::with(opts.progress);
     loop {
         let now = Instant::now();
@@ -297,12 +307,17 @@ pub fn archive_with_acks(
             Received::End => break,
             Received::Idle => {}
         }
-        if stop.load(Ordering::Relaxed) {
-            // What the reader already read is handed over; a reader blocked in read() holds
-            // nothing. Batches still being parsed arrive within the wait.
-            while let Received::Batch(b) = intake.recv(DRAIN_WAIT) {
-                run.file(&b)?;
-                run.filed_through = b.through;
+        if stop.swap(false, Ordering::Relaxed) {
+            // Cleared, so that a second signal can be seen.
+            let since = Instant::now();
+            while since.elapsed() < DRAIN_AT_MOST && !stop.load(Ordering::Relaxed) {
+                match intake.recv(DRAIN_QUIET) {
+                    Received::Batch(b) => {
+                        run.file(&b)?;
+                        run.filed_through = b.through;
+                    }
+                    Received::Idle | Received::End => break,
+                }
             }
             break;
         }

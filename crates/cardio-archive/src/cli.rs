@@ -18,8 +18,10 @@ use crate::writer::Rolling;
 /// <lake>/_rejected/ with the reason.
 /// Files in progress are hidden (.part-….jsonl.tmp) and published by fsync and rename. Every record
 /// lands exactly once: a replay of input already archived adds nothing, and after a crash
-/// (even kill -9) a restart salvages what was in progress. Stops at end of input, SIGINT or
-/// SIGTERM, after publishing what it holds.
+/// (even kill -9) a restart salvages what was in progress. Stops at end of input, or at SIGINT or
+/// SIGTERM once the input has ended or gone quiet for 0.3 s (5 s at most; a second signal stops at
+/// once: a stage signalled with it writes its last lines as it stops), after publishing what it
+/// holds.
 #[derive(Debug, Parser)]
 #[command(name = "cardio-archive", version, after_help = EXIT_STATUS_HELP)]
 pub struct Cli {

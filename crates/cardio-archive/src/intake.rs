@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -151,7 +150,7 @@ impl RawBatch {
 pub enum Msg {
     /// The batch with this index (0, 1, 2 … in input order).
     Batch(u64, Batch),
-    /// No batch after the first `batches`: end of input, a stop request or a read error.
+    /// No batch after the first `batches`: end of input or a read error.
     End {
         batches: u64,
         lines: u64,
@@ -182,7 +181,7 @@ pub enum Received {
 
 impl Intake {
     /// Starts reading `input` on its own thread, parsing on worker threads.
-    pub fn start(input: impl Read + Send + 'static, stop: Arc<AtomicBool>) -> Result<Self> {
+    pub fn start(input: impl Read + Send + 'static) -> Result<Self> {
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_WORKERS);
@@ -203,11 +202,11 @@ impl Intake {
                 .spawn(move || classify_batches(&work_rx, &tx))
                 .context("cannot start a parsing thread")?;
         }
-        // The reader is never joined: at a stop it may sit in a read() that never returns
-        // (SA_RESTART), and the process ends with it.
+        // The reader is never joined: when the main loop stops before the end of the input, it may
+        // sit in a read() that never returns (SA_RESTART), and the process ends with it.
         std::thread::Builder::new()
             .name("stdin".into())
-            .spawn(move || read_lines(input, &work_tx, &token_rx, &tx, &stop))
+            .spawn(move || read_lines(input, &work_tx, &token_rx, &tx))
             .context("cannot start the input thread")?;
         Ok(Intake {
             rx,
@@ -266,7 +265,6 @@ fn read_lines(
     work: &SyncSender<RawBatch>,
     tokens: &Receiver<()>,
     tx: &SyncSender<Msg>,
-    stop: &AtomicBool,
 ) {
     let mut reader = LineReader::new(input);
     let mut index = 0u64;
@@ -280,20 +278,16 @@ fn read_lines(
         work.send(full).is_ok()
     };
     let error = loop {
-        // Hand over what we hold before a read that may block, and when asked to stop.
-        let stopping = stop.load(Ordering::Relaxed);
+        // Hand over what we hold before a read that may block: a trickle is filed as it comes,
+        // and the main loop, stopping, is never left waiting for lines already read.
         batch.through = reader.lines_read();
         if !batch.lines.is_empty()
             && (reader.would_block()
                 || batch.lines.len() >= BATCH_LINES
-                || batch.buf.len() >= BATCH_BYTES
-                || stopping)
+                || batch.buf.len() >= BATCH_BYTES)
             && !send(&mut batch, &mut index)
         {
             return;
-        }
-        if stopping {
-            break None;
         }
         match reader.next_line() {
             Ok(Some(line)) => {
