@@ -253,7 +253,7 @@ fn lines_a_stage_writes_as_it_stops_with_the_archive_are_all_filed() {
         .spawn()
         .unwrap();
     let group = writer.id();
-    let mut child = archive(&lake)
+    let child = archive(&lake)
         .args(["--max-age", "1h"])
         .stdin(writer.stdout.take().unwrap())
         .stderr(Stdio::piped())
