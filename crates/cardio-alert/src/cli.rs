@@ -12,7 +12,9 @@ use vitals_core::status::EXIT_STATUS_HELP;
 /// clock, its readings ordered by `seq`; a device whose clock jumps or is set back raises the
 /// technical alarm clock_skew and can silence no alarm. Other record types pass through
 /// unchanged; bad lines are reported on stderr and passed on as `rejected` envelopes. One line
-/// per alert event on stderr, and a summary line at the end.
+/// per alert event on stderr, and a summary line at the end. SIGTERM or SIGINT end it once what
+/// the input still brings is passed on (until it ends or is quiet for 0.3 s, 5 s at most; a second
+/// signal stops at once), with status 0.
 #[derive(Debug, Parser)]
 #[command(
     name = "cardio-alert",

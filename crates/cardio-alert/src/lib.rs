@@ -92,7 +92,8 @@ fn run_stage(a: &StageArgs) -> anyhow::Result<u8> {
         summary: a.summary,
         colour: vitals_core::diagnostics::stderr_wants_colour(),
     };
-    let counts = stage::run(&mut engine, input, output, io::stderr(), voice)?;
+    let stop = vitals_core::stop::Stop::install()?;
+    let counts = stage::run(&mut engine, input, output, io::stderr(), voice, Some(&stop))?;
     Ok(if counts.bad_lines > 0 {
         EXIT_FINDINGS
     } else {

@@ -6,10 +6,13 @@
 //! here (module [`crate::stream_settings`]).
 
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
-use vitals_core::{Line, LineReader, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
+use vitals_core::stdin_lines::{Received, StdinLines};
+use vitals_core::stop::{DRAIN_AT_MOST, DRAIN_QUIET, Stop};
+use vitals_core::{Line, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
 
 use crate::engine::{Engine, News2};
 use crate::summary::{self, Counts};
@@ -19,6 +22,8 @@ pub const PROGRAM: &str = "cardio-alert";
 
 /// Gap reports shown one by one before only the summary counts them.
 const GAPS_REPORTED: u64 = 20;
+/// How long the main loop waits for input before it looks at the signal flag again.
+const POLL: Duration = Duration::from_millis(100);
 
 /// How the stage talks on stderr.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,13 +35,16 @@ pub struct Voice {
     pub colour: bool,
 }
 
-/// Runs the stage until end of input. A closed pipe downstream ends it normally.
-pub fn run<R: Read, W: Write, E: Write>(
+/// Runs the stage until end of input. A closed pipe downstream ends it normally, and so does a
+/// signal on `stop`, once what the input still brings has been passed on (until it ends or is quiet:
+/// [`DRAIN_QUIET`]).
+pub fn run<R: Read + Send + 'static, W: Write, E: Write>(
     engine: &mut Engine,
     input: R,
     output: W,
     stderr: E,
     voice: Voice,
+    stop: Option<&Stop>,
 ) -> anyhow::Result<Counts> {
     let mut counts = Counts::default();
     let mut bad = BadLines::new(PROGRAM);
@@ -49,6 +57,7 @@ pub fn run<R: Read, W: Write, E: Write>(
         voice,
         &mut counts,
         &mut bad,
+        stop,
     );
     counts.bad_lines = bad.count();
     let broken_pipe = matches!(&outcome, Err(e) if vitals_core::status::is_broken_pipe(e));
@@ -61,7 +70,8 @@ pub fn run<R: Read, W: Write, E: Write>(
     outcome.map(|()| counts)
 }
 
-fn pump<R: Read, W: Write, E: Write>(
+#[allow(clippy::too_many_arguments)]
+fn pump<R: Read + Send + 'static, W: Write, E: Write>(
     engine: &mut Engine,
     input: R,
     output: W,
@@ -69,19 +79,47 @@ fn pump<R: Read, W: Write, E: Write>(
     voice: Voice,
     counts: &mut Counts,
     bad: &mut BadLines,
+    stop: Option<&Stop>,
 ) -> anyhow::Result<()> {
-    let mut reader = LineReader::new(input);
+    // On a thread of its own, so that a signal is seen while the input is idle.
+    let input = StdinLines::start(input);
     let mut writer = LineWriter::new(output);
     let mut lines = Lines::default();
+    // Since when a signal asked to stop: from then on, until the input ends or goes quiet.
+    let mut stopping: Option<Instant> = None;
     loop {
-        let Some(line) = reader.next_line().context("cannot read standard input")? else {
+        if let Some(stop) = stop.filter(|s| s.requested()) {
+            if stopping.is_some() {
+                break; // a second signal: stop at once
+            }
+            stop.rearm();
+            stopping = Some(Instant::now());
+        }
+        if stopping.is_some_and(|since| since.elapsed() >= DRAIN_AT_MOST) {
             break;
-        };
-        lines.line(engine, &line, &mut writer, err, voice, counts, bad)?;
-        if reader.would_block() {
-            // The next read may wait for the device: let downstream see what we have.
-            writer.flush().context("cannot write standard output")?;
-            err.flush()?;
+        }
+        match input.recv(if stopping.is_some() {
+            DRAIN_QUIET
+        } else {
+            POLL
+        }) {
+            Received::Lines(chunk) => {
+                for line in chunk.lines() {
+                    lines.line(engine, &line, &mut writer, err, voice, counts, bad)?;
+                }
+                if chunk.then_waits {
+                    // The next line may wait for the device: let downstream see what we have.
+                    writer.flush().context("cannot write standard output")?;
+                    err.flush()?;
+                }
+            }
+            Received::Quiet if stopping.is_some() => break,
+            Received::Quiet => {}
+            Received::End(None) => break,
+            Received::End(Some(e)) => {
+                writer.flush().context("cannot write standard output")?;
+                return Err(e).context("cannot read standard input");
+            }
         }
     }
     writer.flush().context("cannot write standard output")?;

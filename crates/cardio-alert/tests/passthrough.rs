@@ -53,7 +53,14 @@ proptest! {
             .collect();
         let mut out = Vec::new();
         let mut engine = Engine::new(Config::defaults());
-        stage::run(&mut engine, input.as_bytes(), &mut out, std::io::sink(), Voice::default())
+        stage::run(
+            &mut engine,
+            std::io::Cursor::new(input.as_bytes().to_vec()),
+            &mut out,
+            std::io::sink(),
+            Voice::default(),
+            None,
+        )
             .unwrap();
         let text = String::from_utf8(out).unwrap();
         let vitals_out: Vec<serde_json::Value> = text

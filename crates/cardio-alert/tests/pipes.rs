@@ -226,6 +226,48 @@ fn a_closed_pipe_downstream_is_a_normal_end() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// Ctrl-C and `tini -g` signal every stage of a pipe at once, and the stage in front writes its
+/// last lines as it stops (`cardio-kafka consume` has committed them in Kafka by then). cardio-alert
+/// passes on everything its input still brings, until the input ends or goes quiet, and exits 0;
+/// it used to die at the signal with those lines unread and its output buffer unwritten.
+#[test]
+fn lines_a_stage_writes_as_it_stops_with_cardio_alert_are_all_passed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let lines_of = |seconds: std::ops::Range<i64>| -> Vec<u8> {
+        seconds
+            .flat_map(|s| (reading("PT-1", s, 97) + "\n").into_bytes())
+            .collect()
+    };
+    let mut stage = Command::new(BIN);
+    stage
+        .arg("--quiet")
+        .stdout(std::fs::File::create(&out).unwrap());
+    let o = end_to_end::stop_together_with_a_writer(
+        stage,
+        &lines_of(0..300),
+        &lines_of(300..3300),
+        || std::fs::metadata(&out).is_ok_and(|m| m.len() > 0),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let passed_on = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(r#""type":"vitals""#))
+        .count();
+    assert_eq!(
+        passed_on,
+        3300,
+        "every reading written before the end of the input is passed on ({} missing)",
+        3300 - passed_on.min(3300)
+    );
+}
+
 #[test]
 fn a_rules_file_is_used_and_a_broken_one_is_refused_with_status_2() {
     let dir = tempfile::tempdir().unwrap();

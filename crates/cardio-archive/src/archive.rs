@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
+use vitals_core::stop::{DRAIN_AT_MOST, DRAIN_QUIET};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
 use crate::classify::{STAGE, keyed_conflict};
@@ -33,11 +34,6 @@ use crate::writer::{LakeWriter, Publisher, Rolling};
 
 /// How long the main loop sleeps at most between looks at the signal flag.
 const POLL: Duration = Duration::from_millis(100);
-/// After a signal, input is still filed until none has come for this long, or it ends…
-const DRAIN_QUIET: Duration = Duration::from_millis(300);
-/// …but for this long at most (a writer in front that got no signal keeps writing). A second
-/// signal ends the wait at once.
-const DRAIN_AT_MOST: Duration = Duration::from_secs(5);
 
 /// Settings of an archiving run.
 #[derive(Debug, Clone)]

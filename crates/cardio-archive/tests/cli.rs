@@ -232,54 +232,23 @@ fn sigterm_and_sigint_publish_open_files_while_input_is_idle() {
 /// `consume` had already committed in Kafka.
 #[test]
 fn lines_a_stage_writes_as_it_stops_with_the_archive_are_all_filed() {
-    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
-    let (first, last) = (
-        dir.path().join("first.jsonl"),
-        dir.path().join("last.jsonl"),
-    );
-    // The first lines while it runs; on SIGTERM, after a moment, 3,000 more (about 900 KB: many
-    // times what one read takes from a pipe), then the end of its output.
-    fs::write(&first, stream(3, 100)).unwrap();
+    // As it stops, the writer writes 3,000 more lines (about 900 KB: many times what one read takes
+    // from a pipe), then its output ends.
     let tail: Vec<String> = (0..3000).map(|i| vitals(9, 1000 + i)).collect();
-    fs::write(&last, ndjson(&tail)).unwrap();
-    let mut writer = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(r#"exec 2>/dev/null; trap 'sleep 0.02; cat "$2"; exit 0' TERM; cat "$1"; while :; do sleep 0.05; done"#)
-        .args(["writer", first.to_str().unwrap(), last.to_str().unwrap()])
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let group = writer.id();
-    let child = archive(&lake)
-        .args(["--max-age", "1h"])
-        .stdin(writer.stdout.take().unwrap())
-        .stderr(Stdio::piped())
-        .process_group(group as i32)
-        .spawn()
-        .unwrap();
-    assert!(wait_for(Duration::from_secs(20), || !in_progress(&lake).is_empty()));
-    std::thread::sleep(Duration::from_millis(200));
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", "--", &format!("-{group}")])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let o = child.wait_with_output().unwrap();
-    assert!(
-        writer.wait().unwrap().success(),
-        "the writer ended on its own"
-    );
+    let mut stage = archive(&lake);
+    stage.args(["--max-age", "1h"]);
+    let o = end_to_end::stop_together_with_a_writer(stage, &stream(3, 100), &ndjson(&tail), || {
+        !in_progress(&lake).is_empty()
+    });
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let filed = lake_lines(&lake, Table::Vitals).len();
+    let (written, filed) = (300 + tail.len(), lake_lines(&lake, Table::Vitals).len());
     assert_eq!(
         filed,
-        300 + tail.len(),
-        "every line written before the end of the input is filed ({} of the lines written after \
-         the signal are missing)\n{}",
-        300 + tail.len() - filed.min(300 + tail.len()),
+        written,
+        "every line written before the end of the input is filed ({} missing)\n{}",
+        written - filed.min(written),
         stderr(&o)
     );
     assert!(in_progress(&lake).is_empty());

@@ -31,7 +31,7 @@ use vitals_core::status::EXIT_OK;
 use crate::cli::ConsumeArgs;
 use crate::client::{self, PROGRAM};
 use crate::lag_report::LagReport;
-use crate::stop::Stop;
+use vitals_core::stop::Stop;
 
 /// How long one poll waits for a record when none is waiting.
 const POLL: Duration = Duration::from_millis(100);

@@ -16,8 +16,6 @@ pub mod lag_report;
 pub mod process;
 pub mod produce;
 pub mod sink;
-pub mod stdin_lines;
-pub mod stop;
 
 use anyhow::Result;
 

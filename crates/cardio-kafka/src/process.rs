@@ -52,7 +52,7 @@ use vitals_core::{Line, LineWriter};
 use crate::cli::{Connection, LagEvery};
 use crate::client::{self, PROGRAM};
 use crate::lag_report::LagReport;
-use crate::stop::Stop;
+use vitals_core::stop::Stop;
 
 /// How often the outputs are flushed and the input offsets committed.
 pub const COMMIT_EVERY: Duration = Duration::from_secs(1);

@@ -38,15 +38,12 @@ use vitals_core::{Record, Rejected, Timestamp, Vitals};
 
 use crate::cli::ProduceArgs;
 use crate::client::{self, PROGRAM};
-use crate::stdin_lines::{InputLine, Received, StdinLines};
-use crate::stop::Stop;
+use vitals_core::Line;
+use vitals_core::stdin_lines::{Received, StdinLines};
+use vitals_core::stop::{DRAIN_AT_MOST, DRAIN_QUIET, Stop};
 
 /// How long the main loop waits for input before it serves the client's delivery reports.
 const POLL: Duration = Duration::from_millis(100);
-/// After a signal: input is still taken until none has come for this long, or the input ends…
-const DRAIN_QUIET: Duration = Duration::from_millis(300);
-/// …but for this long at most (a writer upstream that did not get the signal keeps writing).
-const DRAIN_AT_MOST: Duration = Duration::from_secs(5);
 /// How long to wait for the brokers' metadata of the topic before giving up at the start.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 /// Undelivered lines reported one by one; after that they are only counted.
@@ -85,8 +82,8 @@ pub fn run(args: &ProduceArgs) -> Result<u8> {
             POLL
         };
         match input.recv(wait) {
-            Received::Lines(lines) => {
-                for line in lines {
+            Received::Lines(chunk) => {
+                for line in chunk.lines() {
                     send(&producer, &args.topic, &line, &mut keys, &mut bad);
                 }
             }
@@ -156,13 +153,13 @@ fn check_topic(producer: &BaseProducer<Delivery>, topic: &str, brokers: &str) ->
 fn send(
     producer: &BaseProducer<Delivery>,
     topic: &str,
-    line: &InputLine,
+    line: &Line<'_>,
     keys: &mut Keys,
     bad: &mut BadLines,
 ) {
     let (key, payload) = keys.key_and_payload(line, bad);
     let payload: &[u8] = match &payload {
-        Payload::Line => &line.bytes,
+        Payload::Line => line.bytes,
         Payload::Rejected(envelope) => envelope,
     };
     let opaque = usize::try_from(line.number).unwrap_or(usize::MAX);
@@ -238,22 +235,17 @@ impl Keys {
 
     fn key_and_payload(
         &mut self,
-        line: &InputLine,
+        line: &Line<'_>,
         bad: &mut BadLines,
     ) -> (Option<Vec<u8>>, Payload) {
         self.lines += 1;
         // The usual line, a reading as cardio-sim or cardio-alert write it: the fast scanner.
         if line.overlong.is_none()
-            && let Some(ids) = self.scanner.read_into(&line.bytes, &mut self.reading)
+            && let Some(ids) = self.scanner.read_into(line.bytes, &mut self.reading)
         {
             return (Some(line.bytes[ids.patient].to_vec()), Payload::Line);
         }
-        let whole = vitals_core::Line {
-            number: line.number,
-            bytes: &line.bytes,
-            overlong: line.overlong,
-        };
-        let parsed = whole
+        let parsed = line
             .text()
             .and_then(|text| vitals_core::parse_record(text).map(|record| (record, text)));
         let key = match parsed {
@@ -270,7 +262,7 @@ impl Keys {
                     PROGRAM,
                     line.number,
                     error.to_string(),
-                    &line.bytes,
+                    line.bytes,
                     line.overlong.is_some(),
                     Timestamp::now(),
                 );

@@ -37,7 +37,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::cli::{Connection, LagEvery};
 use crate::client::{self, PROGRAM, Reporting};
 use crate::lag_report::LagReport;
-use crate::stop::Stop;
+use vitals_core::stop::Stop;
 
 /// Bytes of records gathered before they are handed to the archive (sooner when the topic is idle).
 const CHUNK_BYTES: usize = 256 * 1024;

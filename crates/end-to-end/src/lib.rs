@@ -114,6 +114,65 @@ pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
     out
 }
 
+/// Runs `stage` behind a writer in one process group, as a shell pipe is (and as Ctrl-C and
+/// `tini -g` signal it): the writer writes `first`; once `started()` holds, the whole group gets
+/// SIGTERM, and the writer, after a moment, writes `last` as it stops (as `cardio-kafka consume`
+/// writes its last lines, and commits them) and ends its output. `stage`'s stdout is the caller's to
+/// set; its stdin is the writer's output and its stderr is captured. Returns the stage's output.
+pub fn stop_together_with_a_writer(
+    mut stage: Command,
+    first: &[u8],
+    last: &[u8],
+    mut started: impl FnMut() -> bool,
+) -> Output {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let (first_file, last_file) = (dir.path().join("first"), dir.path().join("last"));
+    fs::write(&first_file, first).expect("write the writer's first lines");
+    fs::write(&last_file, last).expect("write the writer's last lines");
+    let mut writer = Command::new("sh")
+        .arg("-c")
+        .arg(r#"exec 2>/dev/null; trap 'sleep 0.02; cat "$2"; exit 0' TERM; cat "$1"; while :; do sleep 0.05; done"#)
+        .arg("writer")
+        .args([&first_file, &last_file])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the writer");
+    let group = writer.id();
+    let child = stage
+        .stdin(writer.stdout.take().expect("piped stdout"))
+        .stderr(Stdio::piped())
+        .process_group(group as i32)
+        .spawn()
+        .expect("start the process under test");
+    // The command holds its copy of the pipe's reading end: with it open here, a writer whose
+    // reader has died would block instead of getting EPIPE.
+    drop(stage);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stage did not start on its input"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{group}")])
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "kill -TERM of the process group");
+    let out = child
+        .wait_with_output()
+        .expect("wait for the process under test");
+    assert!(
+        writer.wait().expect("wait for the writer").success(),
+        "the writer ended on its own"
+    );
+    out
+}
+
 /// Every line of every published file of `table`, in path order, read by the lake's reading rules
 /// (`vitals_core::lake`): files in progress and other hidden names are skipped, as DuckDB's
 /// `*.jsonl` glob and Power Query's filter skip them.

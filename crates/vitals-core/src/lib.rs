@@ -12,6 +12,8 @@ pub mod record;
 pub mod rules;
 pub mod scenario;
 pub mod status;
+pub mod stdin_lines;
+pub mod stop;
 pub mod time;
 pub mod vitals_line;
 

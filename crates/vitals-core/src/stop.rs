@@ -1,5 +1,6 @@
 //! SIGTERM and SIGINT as a flag the main loops poll (signal-hook), instead of the default action
-//! that would end the process with records still in the client's queues.
+//! that would end the process with records still unread in its input pipe, in its output buffer
+//! or in a Kafka client's queues.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,3 +32,12 @@ impl Stop {
         self.0.store(false, Ordering::Relaxed);
     }
 }
+
+/// After a signal, a stage still takes its input until none has come for this long, or it ends:
+/// Ctrl-C and `tini -g` signal every stage of a pipe together, and the stage in front writes its
+/// last lines as it stops (cardio-sim the rest of its round, `cardio-kafka consume` the lines whose
+/// offsets it then commits), lines that are in no other place…
+pub const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(300);
+/// …but for this long at most (a writer in front that got no signal keeps writing). A second
+/// signal ends the wait at once.
+pub const DRAIN_AT_MOST: std::time::Duration = std::time::Duration::from_secs(5);
