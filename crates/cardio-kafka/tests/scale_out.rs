@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use end_to_end::bin;
 use end_to_end::kafka::Broker;
 use running::{
-    PATIENCE, Running, check, difference, kafka, lake_records, produce, sh, wait_caught_up,
+    PATIENCE, Running, check, committed, difference, kafka, lake_records, produce, sh,
+    wait_caught_up,
 };
 
 const RAW: &str = "cardio.vitals.raw";
@@ -33,28 +34,6 @@ fn assignment(r: &Running) -> Option<Vec<i32>> {
             .filter_map(|s| s.trim().parse().ok())
             .collect(),
     )
-}
-
-/// The group's committed offset per partition of `topic` (`None`: nothing committed there).
-fn committed(broker: &Broker, group: &str, topic: &str) -> Vec<(i32, Option<i64>)> {
-    let out = kafka(broker, "lag")
-        .args(["--group", group, "--topic", topic, "--json"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    v["partitions"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| {
-                    (
-                        p["partition"].as_i64().unwrap_or(-1) as i32,
-                        p["committed"].as_i64(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

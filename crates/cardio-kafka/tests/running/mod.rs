@@ -144,6 +144,28 @@ pub fn lag(broker: &Broker, group: &str, topic: &str) -> Option<i64> {
         .sum()
 }
 
+/// The group's committed offset per partition of `topic` (`None`: nothing committed there).
+pub fn committed(broker: &Broker, group: &str, topic: &str) -> Vec<(i32, Option<i64>)> {
+    let out = kafka(broker, "lag")
+        .args(["--group", group, "--topic", topic, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["partitions"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        p["partition"].as_i64().unwrap_or(-1) as i32,
+                        p["committed"].as_i64(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Waits until `group` has committed everything of `topic`.
 pub fn wait_caught_up(broker: &Broker, group: &str, topic: &str, others: &mut [&mut Running]) {
     let deadline = Instant::now() + PATIENCE;
