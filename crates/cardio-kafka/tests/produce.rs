@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::process::Stdio;
+use std::process::{ChildStdin, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Guard, cardio_kafka_cmd, read_topic, reading, signal, values};
@@ -24,16 +24,7 @@ fn a_slow_writers_lines_all_arrive_when_produce_is_stopped_by_sigterm() {
         return;
     };
     broker.create_topic("raw", 3);
-    let mut produce = Guard(Some(
-        cardio_kafka_cmd("produce", &broker)
-            .args(["--topic", "raw"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    ));
-    let mut stdin = produce.child().stdin.take().unwrap();
+    let (mut produce, mut stdin) = start_produce(&broker, "raw");
     let sent: Vec<String> = (0..8).map(|i| reading(i % 3, u64::from(i))).collect();
     for line in &sent {
         writeln!(stdin, "{line}").unwrap();
@@ -65,16 +56,7 @@ fn records_not_yet_acknowledged_when_sigterm_comes_are_delivered_before_the_exit
         return;
     };
     broker.create_topic("raw", 3);
-    let mut produce = Guard(Some(
-        cardio_kafka_cmd("produce", &broker)
-            .args(["--topic", "raw"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    ));
-    let mut stdin = produce.child().stdin.take().unwrap();
+    let (mut produce, mut stdin) = start_produce(&broker, "raw");
     let sent: Vec<String> = (0..6).map(|i| reading(i % 3, u64::from(i))).collect();
     // The first line is delivered while the broker runs: the producer is connected.
     writeln!(stdin, "{}", sent[0]).unwrap();
@@ -106,6 +88,21 @@ fn records_not_yet_acknowledged_when_sigterm_comes_are_delivered_before_the_exit
         lost(&sent, &stored)
     );
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+}
+
+/// `cardio-kafka produce --topic TOPIC` running, and the pipe to its stdin.
+fn start_produce(broker: &Broker, topic: &str) -> (Guard, ChildStdin) {
+    let mut produce = Guard(Some(
+        cardio_kafka_cmd("produce", broker)
+            .args(["--topic", topic])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    let stdin = produce.child().stdin.take().unwrap();
+    (produce, stdin)
 }
 
 /// Whether `stored` holds the lines of `sent`, each once, in any order.
