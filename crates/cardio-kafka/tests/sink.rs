@@ -115,6 +115,7 @@ fn a_sink_killed_between_publish_and_commit_or_at_other_moments_files_every_reco
 /// The sink's promise, checked after a SIGKILL: every record before the group's committed offset
 /// of its partition is in the lake's published files. A record committed but not published is
 /// never read again; the message names such records.
+#[track_caller]
 fn assert_not_ahead_of_the_lake(broker: &Broker, lake: &Path, when: &str) {
     let next: Vec<(i32, i64)> = committed(broker, GROUP, TOPIC)
         .into_iter()

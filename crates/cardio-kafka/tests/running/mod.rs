@@ -234,6 +234,7 @@ pub fn readings_and_plain_lake(sim_flags: &str, plain: &Path) -> Vec<u8> {
 /// `lake` must hold exactly the records of the plain pipeline's lake `plain` (which has alerts):
 /// first no technical alarm (`device_silent`, `clock_skew`) that the plain pipeline did not raise,
 /// or the other way round, then every table the same.
+#[track_caller]
 pub fn assert_lake_of_plain_pipeline(plain: &Path, lake: &Path) {
     check(lake);
     let want = lake_records(plain);
