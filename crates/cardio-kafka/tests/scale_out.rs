@@ -10,14 +10,12 @@ mod running;
 
 use std::time::{Duration, Instant};
 
-use end_to_end::bin;
 use end_to_end::kafka::Broker;
 use running::{
-    PATIENCE, Running, check, difference, kafka, lake_records, produce, sh, wait_caught_up,
+    ALERT_GROUP, ARCHIVE_GROUP, ENRICHED, PATIENCE, RAW, Running, assert_lake_of_plain_pipeline,
+    committed, lake_sink, produce, readings_and_plain_lake, replica, wait_caught_up, wait_until,
 };
 
-const RAW: &str = "cardio.vitals.raw";
-const ENRICHED: &str = "cardio.vitals.enriched";
 const PARTITIONS: u32 = 6;
 
 /// The partitions a replica was last assigned (from its stderr), if it was assigned any yet.
@@ -35,28 +33,6 @@ fn assignment(r: &Running) -> Option<Vec<i32>> {
     )
 }
 
-/// The group's committed offset per partition of `topic` (`None`: nothing committed there).
-fn committed(broker: &Broker, group: &str, topic: &str) -> Vec<(i32, Option<i64>)> {
-    let out = kafka(broker, "lag")
-        .args(["--group", group, "--topic", topic, "--json"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    v["partitions"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| {
-                    (
-                        p["partition"].as_i64().unwrap_or(-1) as i32,
-                        p["committed"].as_i64(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
     let Some(broker) = Broker::start() else {
@@ -66,52 +42,25 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
     broker.create_topic(ENRICHED, PARTITIONS);
     let dir = tempfile::tempdir().unwrap();
     let (plain, lake) = (dir.path().join("plain"), dir.path().join("lake"));
-    let sim = format!(
-        "{} --seed 5 --patients 12 --interval 5 --duration 4h --start 2026-11-28T00:00:00Z \
-         --speed max --events-per-day 8 2>/dev/null",
-        bin("cardio-sim").display()
+    let readings = readings_and_plain_lake(
+        "--seed 5 --patients 12 --interval 5 --duration 4h --start 2026-11-28T00:00:00Z \
+         --speed max --events-per-day 8",
+        &plain,
     );
-    sh(&format!(
-        "{sim} | {} --quiet 2>/dev/null | {} --lake {} 2>/dev/null",
-        bin("cardio-alert").display(),
-        bin("cardio-archive").display(),
-        plain.display()
-    ));
-    let readings = sh(&sim);
     let lines: Vec<&[u8]> = readings.split_inclusive(|&b| b == b'\n').collect();
     let (first, second) = lines.split_at(lines.len() / 2);
 
-    let replica = |i: usize| {
-        let mut cmd = kafka(&broker, "process");
-        cmd.args(["--in", RAW, "--out", ENRICHED, "--group", "cardio-alert"])
-            .args(["--", "cardio-alert", "--quiet"]);
-        Running::start(cmd, dir.path(), &format!("process-{i}"))
-    };
-    let mut replicas: Vec<Running> = (0..3).map(replica).collect();
-    let mut sink = {
-        let mut cmd = kafka(&broker, "sink");
-        cmd.args(["--topic", ENRICHED, "--group", "cardio-archive", "--lake"])
-            .arg(&lake)
-            .args(["--max-age", "1s"]);
-        Running::start(cmd, dir.path(), "sink")
-    };
+    let mut replicas: Vec<Running> = (0..3).map(|i| replica(&broker, dir.path(), i)).collect();
+    let mut sink = lake_sink(&broker, dir.path(), &lake);
     // The three replicas share the partitions (the group's first join takes tansu ~22 s).
-    let deadline = Instant::now() + PATIENCE;
-    while !replicas
-        .iter()
-        .all(|r| assignment(r).is_some_and(|a| !a.is_empty()))
-    {
-        for r in &mut replicas {
-            if let Ok(Some(s)) = r.child.try_wait() {
-                panic!("{} exited ({s}):\n{}", r.name, r.stderr_text());
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the replicas did not all get partitions"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until(
+        "the replicas all get partitions",
+        &mut replicas.iter_mut().collect::<Vec<_>>(),
+        |rs| {
+            rs.iter()
+                .all(|r| assignment(r).is_some_and(|a| !a.is_empty()))
+        },
+    );
 
     // Half the readings; once the victim has committed some of its own, SIGKILL it, and send the
     // rest while the survivors take over.
@@ -124,7 +73,7 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
     let deadline = Instant::now() + PATIENCE;
     // The victim's partitions where it has committed something: their new owner must replay them.
     let replayed: Vec<i32> = loop {
-        let c: Vec<i32> = committed(&broker, "cardio-alert", RAW)
+        let c: Vec<i32> = committed(&broker, ALERT_GROUP, RAW)
             .into_iter()
             .filter(|(p, c)| owned.contains(p) && c.is_some_and(|c| c > 0))
             .map(|(p, _)| p)
@@ -173,30 +122,10 @@ fn three_replicas_one_killed_mid_run_fill_the_lake_of_the_plain_pipeline() {
 
     let mut survivors: Vec<&mut Running> = replicas.iter_mut().collect();
     survivors.push(&mut sink);
-    wait_caught_up(&broker, "cardio-alert", RAW, &mut survivors);
-    wait_caught_up(&broker, "cardio-archive", ENRICHED, &mut survivors);
+    wait_caught_up(&broker, ALERT_GROUP, RAW, &mut survivors);
+    wait_caught_up(&broker, ARCHIVE_GROUP, ENRICHED, &mut survivors);
     for r in survivors {
         assert_eq!(r.terminate(), 0, "{}: {}", r.name, r.stderr_text());
     }
-
-    check(&lake);
-    let want = lake_records(&plain);
-    let got = lake_records(&lake);
-    assert!(!want[1].is_empty(), "the run should raise alerts");
-    for (table, (w, g)) in ["vitals", "alerts", "admission", "settings", "_rejected"]
-        .iter()
-        .zip(want.iter().zip(&got))
-    {
-        assert!(w == g, "{table}: {}", difference(w, g));
-    }
-    let technical = |a: &[String]| {
-        a.iter()
-            .filter(|l| l.contains(r#""kind":"technical""#))
-            .count()
-    };
-    assert_eq!(
-        technical(&got[1]),
-        technical(&want[1]),
-        "no spurious technical alarm"
-    );
+    assert_lake_of_plain_pipeline(&plain, &lake);
 }

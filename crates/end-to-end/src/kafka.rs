@@ -140,6 +140,25 @@ impl Broker {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Freezes the broker (SIGSTOP): its connections stay open and nothing is answered, as with a
+    /// broker that is slow to acknowledge, until [`Broker::resume`].
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused broker go on (SIGCONT); it answers what was sent to it meanwhile.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} of the broker failed");
+    }
 }
 
 impl Drop for Broker {

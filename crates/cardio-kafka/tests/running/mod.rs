@@ -1,6 +1,6 @@
-//! Running the real binaries against a test broker for the scale-out and sink tests: processes
-//! whose stderr goes to a file the test watches, the group's lag, and a lake's records as sorted
-//! lists to compare lakes by.
+//! Running the real binaries against a test broker for the scale-out, catch-up and sink tests:
+//! processes whose stderr goes to a file the test watches, the group's lag, the plain pipeline's
+//! lake to compare with, and a lake's records as sorted lists to compare lakes by.
 
 #![allow(dead_code)]
 
@@ -144,20 +144,120 @@ pub fn lag(broker: &Broker, group: &str, topic: &str) -> Option<i64> {
         .sum()
 }
 
+/// The group's committed offset per partition of `topic` (`None`: nothing committed there).
+pub fn committed(broker: &Broker, group: &str, topic: &str) -> Vec<(i32, Option<i64>)> {
+    let out = kafka(broker, "lag")
+        .args(["--group", group, "--topic", topic, "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["partitions"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    (
+                        p["partition"].as_i64().unwrap_or(-1) as i32,
+                        p["committed"].as_i64(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Waits until `group` has committed everything of `topic`.
 pub fn wait_caught_up(broker: &Broker, group: &str, topic: &str, others: &mut [&mut Running]) {
+    wait_until(
+        &format!("group {group} catches up on {topic}"),
+        others,
+        |_| lag(broker, group, topic) == Some(0),
+    );
+}
+
+/// Waits until `done(running)` (asked every 250 ms); fails the test, naming `what`, after
+/// [`PATIENCE`] or as soon as one of `running` exits.
+pub fn wait_until(
+    what: &str,
+    running: &mut [&mut Running],
+    mut done: impl FnMut(&[&mut Running]) -> bool,
+) {
     let deadline = Instant::now() + PATIENCE;
-    while lag(broker, group, topic) != Some(0) {
-        for r in others.iter_mut() {
+    while !done(running) {
+        for r in running.iter_mut() {
             if let Ok(Some(s)) = r.child.try_wait() {
                 panic!("{} exited ({s}):\n{}", r.name, r.stderr_text());
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "group {group} did not catch up on {topic}"
-        );
+        assert!(Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The topics and groups of the scale-out path: readings → `process` replicas → enriched → `sink`.
+pub const RAW: &str = "cardio.vitals.raw";
+pub const ENRICHED: &str = "cardio.vitals.enriched";
+pub const ALERT_GROUP: &str = "cardio-alert";
+pub const ARCHIVE_GROUP: &str = "cardio-archive";
+
+/// `cardio-kafka process` replica number `i` of [`ALERT_GROUP`], from [`RAW`] to [`ENRICHED`],
+/// with cardio-alert's default rules.
+pub fn replica(broker: &Broker, dir: &Path, i: usize) -> Running {
+    let mut cmd = kafka(broker, "process");
+    cmd.args(["--in", RAW, "--out", ENRICHED, "--group", ALERT_GROUP])
+        .args(["--", "cardio-alert", "--quiet"]);
+    Running::start(cmd, dir, &format!("process-{i}"))
+}
+
+/// `cardio-kafka sink` of [`ENRICHED`] into `lake`, in [`ARCHIVE_GROUP`].
+pub fn lake_sink(broker: &Broker, dir: &Path, lake: &Path) -> Running {
+    let mut cmd = kafka(broker, "sink");
+    cmd.args(["--topic", ENRICHED, "--group", ARCHIVE_GROUP, "--lake"])
+        .arg(lake)
+        .args(["--max-age", "1s"]);
+    Running::start(cmd, dir, "sink")
+}
+
+/// The readings of `cardio-sim SIM_FLAGS`, after filling `plain` with the plain pipeline's lake
+/// of the same readings (`cardio-sim | cardio-alert | cardio-archive`).
+pub fn readings_and_plain_lake(sim_flags: &str, plain: &Path) -> Vec<u8> {
+    let sim = format!("{} {sim_flags} 2>/dev/null", bin("cardio-sim").display());
+    sh(&format!(
+        "{sim} | {} --quiet 2>/dev/null | {} --lake {} 2>/dev/null",
+        bin("cardio-alert").display(),
+        bin("cardio-archive").display(),
+        plain.display()
+    ));
+    sh(&sim)
+}
+
+/// `lake` must hold exactly the records of the plain pipeline's lake `plain` (which has alerts):
+/// first no technical alarm (`device_silent`, `clock_skew`) that the plain pipeline did not raise,
+/// or the other way round, then every table the same.
+#[track_caller]
+pub fn assert_lake_of_plain_pipeline(plain: &Path, lake: &Path) {
+    check(lake);
+    let want = lake_records(plain);
+    let got = lake_records(lake);
+    assert!(!want[1].is_empty(), "the run should raise alerts");
+    let technical = |alerts: &[String]| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|l| l.contains(r#""kind":"technical""#))
+            .cloned()
+            .collect()
+    };
+    let (want_technical, got_technical) = (technical(&want[1]), technical(&got[1]));
+    assert!(
+        got_technical == want_technical,
+        "technical alarms the plain pipeline did not raise, or missing: {}",
+        difference(&want_technical, &got_technical)
+    );
+    for (table, (w, g)) in ["vitals", "alerts", "admission", "settings", "_rejected"]
+        .iter()
+        .zip(want.iter().zip(&got))
+    {
+        assert!(w == g, "{table}: {}", difference(w, g));
     }
 }
 
