@@ -20,6 +20,14 @@ fn produce(broker: &Broker, topic: &str, lines: &[String]) {
     produce_with(cmd, lines);
 }
 
+/// `produce` with the client's own batching, as in production: not [`cardio_kafka_cmd`], which
+/// sends one record per batch for tansu's high watermark (and takes minutes for 100,000 records).
+fn produce_batched(broker: &Broker, topic: &str, lines: &[String]) {
+    let mut cmd = Command::new(common::cardio_kafka());
+    cmd.args(["produce", "--brokers", &broker.address, "--topic", topic]);
+    produce_with(cmd, lines);
+}
+
 /// Runs `cmd`, a `produce` command, with `lines` as its input, and expects exit 0.
 fn produce_with(cmd: Command, lines: &[String]) {
     let mut input = lines.join("\n");
@@ -216,11 +224,7 @@ fn records_produced_in_batches_come_out_byte_for_byte_while_the_topic_grows() {
     let mut err = Lines::new(consumer.child().stderr.take().unwrap());
     err.wait_for("assigned", JOIN_AND_READ);
 
-    // Not `cardio_kafka_cmd`, which adds one record per batch.
-    let mut cmd = Command::new(common::cardio_kafka());
-    cmd.args(["produce", "--brokers", &broker.address]);
-    cmd.args(["--topic", "batched"]);
-    produce_with(cmd, &all);
+    produce_batched(&broker, "batched", &all);
 
     out.wait_for_count(all.len(), JOIN_AND_READ);
     let (status, stderr) = stop(consumer, err);
@@ -255,10 +259,7 @@ fn a_pipe_stopped_as_a_whole_files_every_record_the_group_committed() {
     let all: Vec<String> = (0..200_000)
         .map(|i| reading(i % 500, u64::from(i / 500)))
         .collect();
-    // Not `cardio_kafka_cmd`, which adds one record per batch: 200,000 of those take minutes.
-    let mut cmd = Command::new(common::cardio_kafka());
-    cmd.args(["produce", "--brokers", &broker.address, "--topic", "raw"]);
-    produce_with(cmd, &all);
+    produce_batched(&broker, "raw", &all);
     let alert = format!("{} --quiet", end_to_end::bin("cardio-alert").display());
     for (group, between) in [("archive", None), ("alert-archive", Some(alert.as_str()))] {
         stop_pipe_mid_stream(&broker, group, between, all.len());
