@@ -112,13 +112,15 @@ fn the_real_pipeline_in_a_pty_answers_keys_and_restores_the_terminal() {
     }
     let dir = tempfile::tempdir().unwrap();
     // The other stages' end summaries go to a file: they would land on the drawing until the
-    // next full repaint.
+    // next full repaint. A failure shows them.
+    let stages_log = dir.path().join("stages.log");
     let pipeline = format!(
         "{} --patients 12 --duration 2h --speed max --seed 11 --events-per-day 12 \
-         --artifacts realistic 2>/dev/null | {} --quiet 2>/dev/null | {}",
+         --artifacts realistic 2>>{log} | {} --quiet 2>>{log} | {}",
         q(&bin("cardio-sim")),
         q(&bin("cardio-alert")),
-        q(&bin("cardio-watch"))
+        q(&bin("cardio-watch")),
+        log = q(&stages_log),
     );
     let t = Tmux::start(dir, &reporting(&pipeline, 0));
     let screen = t.wait_for("the whole stream", |s| s.contains("input ended"));
@@ -164,7 +166,8 @@ fn the_real_pipeline_in_a_pty_answers_keys_and_restores_the_terminal() {
     assert!(screen.contains("STATUS=0"), "{screen}");
     assert!(
         screen.contains("cardio-watch: ") && screen.contains(" (86400 vitals, "),
-        "the summary is on the restored screen:\n{screen}"
+        "the summary is on the restored screen:\n{screen}\nthe other stages said:\n{}",
+        std::fs::read_to_string(&stages_log).unwrap_or_default()
     );
     assert!(
         !screen.contains("NEWS2 5 min"),

@@ -78,11 +78,19 @@ pub enum Received {
     End(Option<io::Error>),
 }
 
+/// What the reader thread sends: chunks, then always an explicit end, so that a thread that died
+/// (a panic) is never taken for the end of the input.
+#[derive(Debug)]
+enum Msg {
+    Chunk(Chunk),
+    End(Option<io::Error>),
+}
+
 /// The receiving end; the reader thread stops when the input ends or this is dropped (a reader
 /// blocked in `read()` then stays there until the process ends).
 #[derive(Debug)]
 pub struct StdinLines {
-    rx: Receiver<Result<Chunk, io::Error>>,
+    rx: Receiver<Msg>,
 }
 
 impl StdinLines {
@@ -98,15 +106,17 @@ impl StdinLines {
     /// The next chunk, waiting at most `timeout`.
     pub fn recv(&self, timeout: Duration) -> Received {
         match self.rx.recv_timeout(timeout) {
-            Ok(Ok(chunk)) => Received::Lines(chunk),
-            Ok(Err(e)) => Received::End(Some(e)),
+            Ok(Msg::Chunk(chunk)) => Received::Lines(chunk),
+            Ok(Msg::End(error)) => Received::End(error),
             Err(RecvTimeoutError::Timeout) => Received::Quiet,
-            Err(RecvTimeoutError::Disconnected) => Received::End(None),
+            Err(RecvTimeoutError::Disconnected) => Received::End(Some(io::Error::other(
+                "the input thread stopped before the end of the input",
+            ))),
         }
     }
 }
 
-fn read_chunks(input: impl Read, tx: &SyncSender<Result<Chunk, io::Error>>) {
+fn read_chunks(input: impl Read, tx: &SyncSender<Msg>) {
     let mut reader = LineReader::new(input);
     let mut chunk = Chunk::default();
     let error = loop {
@@ -116,7 +126,7 @@ fn read_chunks(input: impl Read, tx: &SyncSender<Result<Chunk, io::Error>>) {
                 let then_waits = reader.would_block();
                 if then_waits || chunk.len() >= CHUNK_LINES {
                     chunk.then_waits = then_waits;
-                    if tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                    if tx.send(Msg::Chunk(std::mem::take(&mut chunk))).is_err() {
                         return;
                     }
                 }
@@ -127,13 +137,11 @@ fn read_chunks(input: impl Read, tx: &SyncSender<Result<Chunk, io::Error>>) {
     };
     if !chunk.is_empty() {
         chunk.then_waits = true;
-        if tx.send(Ok(chunk)).is_err() {
+        if tx.send(Msg::Chunk(chunk)).is_err() {
             return;
         }
     }
-    if let Some(e) = error {
-        let _ = tx.send(Err(e));
-    }
+    let _ = tx.send(Msg::End(error));
 }
 
 #[cfg(test)]
