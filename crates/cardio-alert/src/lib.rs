@@ -93,7 +93,7 @@ fn run_stage(a: &StageArgs) -> anyhow::Result<u8> {
         colour: vitals_core::diagnostics::stderr_wants_colour(),
     };
     let stop = vitals_core::stop::Stop::install()?;
-    let counts = stage::run(&mut engine, input, output, io::stderr(), voice, Some(&stop))?;
+    let counts = stage::run(&mut engine, input, output, io::stderr(), voice, &stop)?;
     Ok(if counts.bad_lines > 0 {
         EXIT_FINDINGS
     } else {

@@ -6,12 +6,12 @@
 //! here (module [`crate::stream_settings`]).
 
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use vitals_core::diagnostics::BadLines;
 use vitals_core::stdin_lines::{Received, StdinLines};
-use vitals_core::stop::{DRAIN_AT_MOST, DRAIN_QUIET, Stop};
+use vitals_core::stop::{Stop, Winding};
 use vitals_core::{Line, LineWriter, Record, RecordError, Rejected, Timestamp, Vitals};
 
 use crate::engine::{Engine, News2};
@@ -36,15 +36,15 @@ pub struct Voice {
 }
 
 /// Runs the stage until end of input. A closed pipe downstream ends it normally, and so does a
-/// signal on `stop`, once what the input still brings has been passed on (until it ends or is quiet:
-/// [`DRAIN_QUIET`]).
+/// signal on `stop`, once what the input still brings has been passed on ([`Winding`]: until it
+/// ends or is quiet for [`DRAIN_QUIET`](vitals_core::stop::DRAIN_QUIET)).
 pub fn run<R: Read + Send + 'static, W: Write, E: Write>(
     engine: &mut Engine,
     input: R,
     output: W,
     stderr: E,
     voice: Voice,
-    stop: Option<&Stop>,
+    stop: &Stop,
 ) -> anyhow::Result<Counts> {
     let mut counts = Counts::default();
     let mut bad = BadLines::new(PROGRAM);
@@ -79,30 +79,15 @@ fn pump<R: Read + Send + 'static, W: Write, E: Write>(
     voice: Voice,
     counts: &mut Counts,
     bad: &mut BadLines,
-    stop: Option<&Stop>,
+    stop: &Stop,
 ) -> anyhow::Result<()> {
     // On a thread of its own, so that a signal is seen while the input is idle.
     let input = StdinLines::start(input);
     let mut writer = LineWriter::new(output);
     let mut lines = Lines::default();
-    // Since when a signal asked to stop: from then on, until the input ends or goes quiet.
-    let mut stopping: Option<Instant> = None;
-    loop {
-        if let Some(stop) = stop.filter(|s| s.requested()) {
-            if stopping.is_some() {
-                break; // a second signal: stop at once
-            }
-            stop.rearm();
-            stopping = Some(Instant::now());
-        }
-        if stopping.is_some_and(|since| since.elapsed() >= DRAIN_AT_MOST) {
-            break;
-        }
-        match input.recv(if stopping.is_some() {
-            DRAIN_QUIET
-        } else {
-            POLL
-        }) {
+    let mut winding = Winding::default();
+    while winding.go_on(stop) {
+        match input.recv(winding.wait(POLL)) {
             Received::Lines(chunk) => {
                 for line in chunk.lines() {
                     lines.line(engine, &line, &mut writer, err, voice, counts, bad)?;
@@ -113,7 +98,7 @@ fn pump<R: Read + Send + 'static, W: Write, E: Write>(
                     err.flush()?;
                 }
             }
-            Received::Quiet if stopping.is_some() => break,
+            Received::Quiet if winding.stopping() => break,
             Received::Quiet => {}
             Received::End(None) => break,
             Received::End(Some(e)) => {

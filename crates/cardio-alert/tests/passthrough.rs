@@ -59,7 +59,7 @@ proptest! {
             &mut out,
             std::io::sink(),
             Voice::default(),
-            None,
+            &vitals_core::stop::Stop::never(),
         )
             .unwrap();
         let text = String::from_utf8(out).unwrap();

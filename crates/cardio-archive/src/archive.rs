@@ -11,14 +11,12 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use vitals_core::diagnostics::BadLines;
 use vitals_core::status::{EXIT_FINDINGS, EXIT_OK};
-use vitals_core::stop::{DRAIN_AT_MOST, DRAIN_QUIET};
+use vitals_core::stop::{Stop, Winding};
 use vitals_core::{RecordError, Rejected, Timestamp};
 
 use crate::classify::{STAGE, keyed_conflict};
@@ -238,12 +236,13 @@ impl Run {
     }
 }
 
-/// Archives `input` into the lake until its end or until `stop` is set (by SIGINT or SIGTERM).
+/// Archives `input` into the lake until its end, or after a signal on `stop` until it ends or goes
+/// quiet ([`Winding`]).
 /// Returns the exit status: 0, or 1 when the archive refused bad lines.
 pub fn archive(
     input: impl Read + Send + 'static,
     opts: &Options,
-    stop: Arc<AtomicBool>,
+    stop: &Stop,
 ) -> Result<(u8, Summary)> {
     archive_with_acks(input, opts, stop, |_| {})
 }
@@ -256,7 +255,7 @@ pub fn archive(
 pub fn archive_with_acks(
     input: impl Read + Send + 'static,
     opts: &Options,
-    stop: Arc<AtomicBool>,
+    stop: &Stop,
     durable: impl FnMut(u64) + Send + 'static,
 ) -> Result<(u8, Summary)> {
     validate_writer_id(&opts.writer_id).map_err(|e| anyhow!(e))?;
@@ -285,13 +284,14 @@ pub fn archive_with_acks(
 
     let mut intake = Intake::start(input)?;
     let mut progress = Progress::with(opts.progress);
-    loop {
+    let mut winding = Winding::default();
+    while winding.go_on(stop) {
         let now = Instant::now();
         let wait = run
             .writer
             .age_deadline()
             .map_or(POLL, |d| d.saturating_duration_since(now).min(POLL));
-        match intake.recv(wait) {
+        match intake.recv(winding.wait(wait)) {
             Received::Batch(b) => {
                 run.file(&b)?;
                 run.filed_through = b.through;
@@ -301,21 +301,8 @@ pub fn archive_with_acks(
                 }
             }
             Received::End => break,
+            Received::Idle if winding.stopping() => break,
             Received::Idle => {}
-        }
-        if stop.swap(false, Ordering::Relaxed) {
-            // Cleared, so that a second signal can be seen.
-            let since = Instant::now();
-            while since.elapsed() < DRAIN_AT_MOST && !stop.load(Ordering::Relaxed) {
-                match intake.recv(DRAIN_QUIET) {
-                    Received::Batch(b) => {
-                        run.file(&b)?;
-                        run.filed_through = b.through;
-                    }
-                    Received::Idle | Received::End => break,
-                }
-            }
-            break;
         }
         if run
             .writer

@@ -25,10 +25,8 @@ pub mod recovery;
 pub mod writer;
 
 use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
@@ -41,15 +39,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             records_per_file,
         }) => compact::compact(&cli.lake, &before, records_per_file),
         None => {
-            let stop = Arc::new(AtomicBool::new(false));
-            for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-                signal_hook::flag::register(sig, stop.clone())
-                    .context("cannot install the SIGTERM/SIGINT handlers")?;
-            }
+            let stop = vitals_core::stop::Stop::install()?;
             let opts = cli
                 .write
                 .options(&cli.lake, std::io::stderr().is_terminal());
-            let (status, s) = archive::archive(std::io::stdin(), &opts, stop)?;
+            let (status, s) = archive::archive(std::io::stdin(), &opts, &stop)?;
             let mut salvaged = String::new();
             if s.salvaged_records > 0 {
                 salvaged = format!(", {} salvaged at start", s.salvaged_records);

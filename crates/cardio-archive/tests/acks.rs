@@ -48,7 +48,7 @@ fn a_line_is_acknowledged_only_once_its_record_is_in_a_published_file() {
     let seen_in = seen.clone();
     let lake_in = lake.clone();
     let archive = std::thread::spawn(move || {
-        archive_with_acks(reader, &opts, Arc::default(), move |n| {
+        archive_with_acks(reader, &opts, &vitals_core::stop::Stop::never(), move |n| {
             let published = lake_lines(&lake_in, Table::Vitals).len();
             seen_in.lock().unwrap().push((n, published));
         })

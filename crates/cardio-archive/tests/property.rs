@@ -14,8 +14,6 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use cardio_archive::archive::{Options, archive};
@@ -135,7 +133,8 @@ fn feed_with(
         index_memory,
         progress: false,
     };
-    let (status, _) = archive(Cursor::new(input), &opts, Arc::new(AtomicBool::new(false))).unwrap();
+    let (status, _) =
+        archive(Cursor::new(input), &opts, &vitals_core::stop::Stop::never()).unwrap();
     status
 }
 

@@ -21,8 +21,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -172,7 +170,7 @@ pub fn run(args: &SinkArgs) -> Result<u8> {
                 chunk: Vec::new(),
                 at: 0,
             };
-            archive_with_acks(input, &opts, Arc::new(AtomicBool::new(false)), move |n| {
+            archive_with_acks(input, &opts, &Stop::never(), move |n| {
                 let _ = ack_tx.send(n);
             })
         })
