@@ -321,7 +321,8 @@ pub fn archive_with_acks(
     run.publisher.finish()?;
     progress.finish();
     run.summary.files = run.writer.published_files();
-    run.summary.lines = intake.lines().unwrap_or(0);
+    // Known from the end of the input; when a signal ended the reading first, what was filed.
+    run.summary.lines = intake.lines().unwrap_or(run.filed_through);
     run.summary.bad = run.bad.count();
     if let Some(e) = intake.take_error() {
         return Err(e).context("cannot read standard input");
